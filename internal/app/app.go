@@ -1,0 +1,144 @@
+// Package app wires the platform together: it reads nothing global, builds
+// every part from the configuration with constructors, and owns their
+// lifecycle. cmd/shuzhi calls it; tests call it to start a real server.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+
+	"github.com/shuzhi-gov/shuzhi/internal/geo"
+	"github.com/shuzhi-gov/shuzhi/internal/identity"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/bus"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/config"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/crypto"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/app.Version=v1.2.3".
+var Version = "dev"
+
+// FullVersion adds the VCS revision when the build recorded one.
+func FullVersion() string {
+	v := Version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += "+" + s.Value[:12]
+			}
+		}
+	}
+	return v
+}
+
+// Core is the part of the platform every command needs: database (migrated),
+// keys and module services. It has no network listeners.
+type Core struct {
+	Cfg      *config.Config
+	Log      *slog.Logger
+	DB       *db.DB
+	Crypto   *crypto.Profile
+	Identity *identity.Service
+	Geo      *geo.Service
+}
+
+// Open builds the core: opens and migrates the database, loads or creates
+// the keys, and constructs the module services.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Core, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	d, err := db.Open(ctx, db.Options{DSN: cfg.DB, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	applied, err := d.Migrate(ctx, migrations())
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	for _, m := range applied {
+		log.Info("migration applied", "module", m.Module, "version", m.Version, "name", m.Name)
+	}
+	prof, err := crypto.LoadOrCreate(filepath.Join(cfg.DataDir, "keys"), cfg.CryptoProfile, crypto.KeyFiles{Signing: cfg.SigningKeyFile, Field: cfg.FieldKeyFile})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	policy := identity.DefaultPolicy
+	policy.SessionTTL = cfg.SessionTTL
+	ids, err := identity.New(identity.Deps{
+		DB:        d,
+		Passwords: identity.Passwords{Hash: crypto.HashPassword, Verify: crypto.VerifyPassword},
+		Fields:    prof.Fields(),
+		Policy:    policy,
+		Log:       log,
+	})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: geo.New(d)}, nil
+}
+
+// Close releases the database.
+func (c *Core) Close() error { return c.DB.Close() }
+
+// ResetData deletes every row of every module's tables (demo reset). The
+// schema and keys stay.
+func (c *Core) ResetData(ctx context.Context) error {
+	return c.DB.InTx(ctx, func(ctx context.Context) error {
+		for _, t := range tables() {
+			if _, err := c.DB.Exec(ctx, "DELETE FROM "+t); err != nil {
+				return fmt.Errorf("reset %s: %w", t, err)
+			}
+		}
+		_, err := c.DB.Exec(ctx, "DELETE FROM bus_processed")
+		return err
+	})
+}
+
+// busConfig derives the bus settings. In demo mode MQTT is on, and a busy
+// MQTT port (another broker on 1883) falls back to a free one.
+func busConfig(cfg *config.Config, log *slog.Logger) (bus.Config, error) {
+	bc := bus.Config{
+		URL:                cfg.NATS,
+		DataDir:            cfg.DataDir,
+		Host:               "127.0.0.1",
+		Port:               cfg.NATSPort,
+		JetStreamMaxMemory: cfg.JSMaxMemory,
+		JetStreamMaxStore:  cfg.JSMaxStore,
+	}
+	if cfg.NATS != "" || !(cfg.MQTT || cfg.Demo) {
+		return bc, nil
+	}
+	host, port, err := net.SplitHostPort(cfg.MQTTListen)
+	if err != nil {
+		return bc, fmt.Errorf("mqtt-listen: %w", err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return bc, fmt.Errorf("mqtt-listen: bad port %q", port)
+	}
+	bc.Host = host
+	bc.MQTTPort = n
+	if n == 0 {
+		bc.MQTTPort = -1
+	}
+	if cfg.Demo && n != 0 {
+		l, err := net.Listen("tcp", cfg.MQTTListen)
+		if err != nil {
+			log.Warn("MQTT port busy, using a free port instead", "wanted", cfg.MQTTListen, "err", err)
+			bc.MQTTPort = -1
+		} else {
+			l.Close()
+		}
+	}
+	return bc, nil
+}

@@ -1,0 +1,27 @@
+package app
+
+import (
+	"github.com/shuzhi-gov/shuzhi/internal/geo"
+	"github.com/shuzhi-gov/shuzhi/internal/identity"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+)
+
+// This file lists every module. A new module adds its migrations (in
+// dependency order), its tables (for demo resets) and its routes (in
+// routes, server.go) here, and nowhere else.
+
+func migrations() []db.Migrations {
+	return []db.Migrations{
+		db.PlatformMigrations(),
+		identity.Migrations(),
+		geo.Migrations(),
+	}
+}
+
+// tables lists every module's tables, dependants first, for demo resets.
+func tables() []string {
+	var out []string
+	out = append(out, geo.Tables...)
+	out = append(out, identity.Tables...)
+	return out
+}

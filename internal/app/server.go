@@ -1,0 +1,189 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/shuzhi-gov/shuzhi/internal/identity"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/bus"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/httpx"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/obs"
+	"github.com/shuzhi-gov/shuzhi/internal/webui"
+)
+
+// Server is the running platform: core, bus and HTTP.
+type Server struct {
+	*Core
+	Bus      *bus.Bus
+	Metrics  *obs.Metrics
+	API      huma.API
+	http     *http.Server
+	listener net.Listener
+	stopping atomic.Bool
+}
+
+// NewServer starts the bus and builds the HTTP handler; Serve starts
+// listening.
+func NewServer(ctx context.Context, core *Core) (*Server, error) {
+	bc, err := busConfig(core.Cfg, core.Log)
+	if err != nil {
+		return nil, err
+	}
+	b, err := bus.Open(ctx, bc, core.Log)
+	if err != nil {
+		return nil, fmt.Errorf("bus: %w", err)
+	}
+	s := &Server{Core: core, Bus: b, Metrics: obs.NewMetrics()}
+	mux := http.NewServeMux()
+	s.API = httpx.NewAPI(mux, FullVersion())
+	s.routes(mux)
+	s.http = &http.Server{
+		Handler:           httpx.Stack(mux, core.Identity, core.Log, s.Metrics),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return s, nil
+}
+
+// Meta describes the running platform to the UI.
+type Meta struct {
+	Version       string `json:"version"`
+	CryptoProfile string `json:"cryptoProfile" enum:"intl,gm"`
+	Database      string `json:"database" enum:"sqlite,postgres"`
+	Demo          bool   `json:"demo"`
+	MQTT          string `json:"mqtt,omitempty" doc:"MQTT listener address of the embedded broker"`
+}
+
+func (s *Server) routes(mux *http.ServeMux) {
+	// Modules.
+	s.Identity.Routes(s.API, identity.CookieOptions{Secure: s.Cfg.SecureCookies})
+	s.Geo.Routes(s.API)
+
+	httpx.Register(s.API, httpx.Op{Operation: huma.Operation{OperationID: "meta", Method: http.MethodGet, Path: "/api/v1/meta",
+		Summary: "Version and settings of this platform", Tags: []string{"Platform"}}, Public: true},
+		func(ctx context.Context, _ *struct{}) (*httpx.Body[Meta], error) {
+			return httpx.Reply(Meta{Version: FullVersion(), CryptoProfile: s.Crypto.Name(), Database: string(s.DB.Dialect()), Demo: s.Cfg.Demo, MQTT: s.Bus.MQTTAddr()}), nil
+		})
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", s.Metrics.Handler())
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteProblem(w, r, http.StatusNotFound, errs.NotFound("endpoint", r.Method+" "+r.URL.Path))
+	})
+	mux.Handle("/", webui.Handler())
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"db": "ok", "bus": "ok"}
+	status := http.StatusOK
+	if s.stopping.Load() {
+		checks["server"], status = "shutting down", http.StatusServiceUnavailable
+	}
+	if err := s.DB.Ping(ctx); err != nil {
+		checks["db"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if err := s.Bus.Ping(ctx); err != nil {
+		checks["bus"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	state := "ready"
+	if status != http.StatusOK {
+		state = "not ready"
+	}
+	writeJSON(w, status, map[string]any{"status": state, "checks": checks})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Handler is the whole HTTP handler (for tests with httptest).
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// Listen binds the configured address and returns the actual one.
+func (s *Server) Listen() (string, error) {
+	l, err := net.Listen("tcp", s.Cfg.Listen)
+	if err != nil {
+		return "", fmt.Errorf("listen %s: %w", s.Cfg.Listen, err)
+	}
+	s.listener = l
+	return l.Addr().String(), nil
+}
+
+// Serve serves until ctx is cancelled, then shuts down gracefully: readiness
+// turns 503 at once, in-flight requests finish (up to ShutdownTimeout), then
+// the bus and the database close.
+func (s *Server) Serve(ctx context.Context) error {
+	if s.listener == nil {
+		if _, err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.listener) }()
+	select {
+	case err := <-errc:
+		s.closeAll()
+		return err
+	case <-ctx.Done():
+	}
+	s.stopping.Store(true)
+	s.Log.Info("shutting down", "timeout", s.Cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.Cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.http.Shutdown(sctx)
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	s.closeAll()
+	return err
+}
+
+func (s *Server) closeAll() {
+	if err := s.Bus.Close(); err != nil {
+		s.Log.Warn("bus close", "err", err)
+	}
+	if err := s.Core.Close(); err != nil {
+		s.Log.Warn("db close", "err", err)
+	}
+}
+
+// Describe is the start-up banner.
+func (s *Server) Describe(addr string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Shuzhi %s listening on http://%s\n", FullVersion(), addr)
+	fmt.Fprintf(&b, "  database: %s   crypto: %s   bus: %s\n", s.DB.Dialect(), s.Crypto.Name(), busMode(s))
+	if m := s.Bus.MQTTAddr(); m != "" {
+		fmt.Fprintf(&b, "  MQTT: %s\n", m)
+	}
+	fmt.Fprintf(&b, "  API docs: http://%s/docs   OpenAPI: http://%s/openapi.json\n", addr, addr)
+	return b.String()
+}
+
+func busMode(s *Server) string {
+	if s.Cfg.NATS != "" {
+		return "external NATS"
+	}
+	return "embedded NATS (JetStream)"
+}
+

@@ -1,0 +1,223 @@
+// Package demo builds the demo district: the real streets and communities
+// of 苏州市姑苏区 with synthetic geography, its departments, street offices
+// and community committees, and a demo user for every role. Everything is
+// created through the modules' services (and so audited), deterministically
+// from a seed.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/shuzhi-gov/shuzhi/internal/demo/district"
+	"github.com/shuzhi-gov/shuzhi/internal/geo"
+	"github.com/shuzhi-gov/shuzhi/internal/identity"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
+)
+
+// Password is the password of every demo user. It is printed at start and
+// written in the README: the demo is for trying the platform, not for data.
+const Password = "Shuzhi@2026"
+
+// Account is one demo login.
+type Account struct {
+	Username string
+	Role     authz.Role
+	Name     string
+	Where    string
+}
+
+// Result summarises a seeding run.
+type Result struct {
+	Seeded      bool // false when the district was already there
+	Divisions   int
+	Grids       int
+	Orgs        int
+	Users       int
+	Accounts    []Account
+	Took        time.Duration
+	DistrictSrc string
+}
+
+// Services are what the seeder writes through.
+type Services struct {
+	DB       *db.DB
+	Identity *identity.Service
+	Geo      *geo.Service
+	// HashPassword hashes the demo password once for all users.
+	HashPassword func(string) (string, error)
+}
+
+// Seed builds the demo district unless it is already present.
+func Seed(ctx context.Context, s Services, seed int64, size int) (*Result, error) {
+	start := time.Now()
+	d, err := district.Build(seed, size)
+	if err != nil {
+		return nil, err
+	}
+	ctx = authz.With(ctx, identity.System("demo-seeder"))
+	res := &Result{DistrictSrc: district.Source, Accounts: accounts()}
+	county := d.County()
+	if _, err := s.Identity.GetDivision(ctx, county.Code); err == nil {
+		return res, nil
+	} else if errs.CodeOf(err) != errs.CodeNotFound {
+		return nil, err
+	}
+	hash, err := s.HashPassword(Password)
+	if err != nil {
+		return nil, err
+	}
+	err = s.DB.InTx(ctx, func(ctx context.Context) error {
+		for _, dv := range d.Divisions {
+			nd := identity.NewDivision{Code: dv.Code, Name: dv.Name, ParentCode: dv.Parent}
+			lon, lat := dv.Centroid[0], dv.Centroid[1]
+			nd.Lon, nd.Lat = &lon, &lat
+			if dv.Ring != nil {
+				nd.Boundary = geo.Polygon(dv.Ring)
+			}
+			if _, err := s.Identity.CreateDivision(ctx, nd); err != nil {
+				return fmt.Errorf("division %s %s: %w", dv.Code, dv.Name, err)
+			}
+			res.Divisions++
+		}
+		now := time.Now().UnixMilli()
+		for _, g := range d.Grids {
+			gg := geo.Grid{Code: g.Code, Name: g.Name, CommunityCode: g.Community, Lon: g.Centroid[0], Lat: g.Centroid[1], Boundary: []byte(geo.Polygon(g.Ring))}
+			if err := s.Geo.PutGrid(ctx, gg, g.Code, now); err != nil {
+				return fmt.Errorf("grid %s: %w", g.Code, err)
+			}
+			res.Grids++
+		}
+		return seedPeople(ctx, s, d, seed, hash, res)
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Seeded, res.Took = true, time.Since(start)
+	return res, nil
+}
+
+// Named demo streets (real codes of 姑苏区).
+const (
+	streetPingjiang = "320508018000" // 平江街道
+	streetJinchang  = "320508019000" // 金阊街道
+)
+
+func accounts() []Account {
+	return []Account{
+		{"citizen", authz.Citizen, "市民 王小明", "平江街道"},
+		{"enterprise", authz.Enterprise, "企业用户 李华", "苏州平江示范科技有限公司"},
+		{"gridworker", authz.GridWorker, "网格员 张伟", "平江街道第一个社区"},
+		{"staff", authz.DeptStaff, "部门工作人员 刘洋", "平江街道办事处"},
+		{"staff2", authz.DeptStaff, "部门工作人员 陈静", "金阊街道办事处"},
+		{"head", authz.DeptHead, "部门负责人 杨军", "姑苏区城市管理局"},
+		{"supervisor", authz.Supervisor, "城运中心监督员 赵敏", "姑苏区城市运行管理中心"},
+		{"leader", authz.Leader, "领导 周建国", "姑苏区人民政府"},
+		{"auditor", authz.Auditor, "安全审计员 吴芳", "姑苏区数据局"},
+		{"sysadmin", authz.SysAdmin, "系统管理员 孙强", "姑苏区数据局"},
+		{"secadmin", authz.SecAdmin, "安全管理员 马丽", "姑苏区数据局"},
+	}
+}
+
+func seedPeople(ctx context.Context, s Services, d *district.District, seed int64, hash string, res *Result) error {
+	county := d.County()
+	prefix := county.Name // 姑苏区
+	mkOrg := func(in identity.OrgInput) (*identity.Org, error) {
+		o, err := s.Identity.CreateOrg(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("org %s: %w", in.Name, err)
+		}
+		res.Orgs++
+		return o, nil
+	}
+	gov, err := mkOrg(identity.OrgInput{Name: prefix + "人民政府", Kind: identity.KindDepartment, DeptType: "gov", DivisionCode: county.Code})
+	if err != nil {
+		return err
+	}
+	depts := map[string]*identity.Org{}
+	for _, dep := range district.Departments {
+		o, err := mkOrg(identity.OrgInput{Name: prefix + dep.NameZh, Kind: identity.KindDepartment, DeptType: dep.Code, ParentID: gov.ID, DivisionCode: county.Code})
+		if err != nil {
+			return err
+		}
+		depts[dep.Code] = o
+	}
+	streetOffice := map[string]*identity.Org{}
+	committees := map[string]*identity.Org{}
+	for _, st := range d.Streets() {
+		o, err := mkOrg(identity.OrgInput{Name: st.Name + "办事处", Kind: identity.KindCommittee, DeptType: "jd", ParentID: gov.ID, DivisionCode: st.Code})
+		if err != nil {
+			return err
+		}
+		streetOffice[st.Code] = o
+		if _, err := mkOrg(identity.OrgInput{Name: prefix + "公安分局" + st.Name + "派出所", Kind: identity.KindUnit, DeptType: "ga", ParentID: depts["ga"].ID, DivisionCode: st.Code}); err != nil {
+			return err
+		}
+		for _, c := range d.Children(st.Code) {
+			co, err := mkOrg(identity.OrgInput{Name: c.OfficialName, Kind: identity.KindCommittee, DeptType: "sq", ParentID: o.ID, DivisionCode: c.Code})
+			if err != nil {
+				return err
+			}
+			committees[c.Code] = co
+		}
+	}
+	firstCommunity := d.Children(streetPingjiang)[0]
+	ent, err := mkOrg(identity.OrgInput{Name: "苏州平江示范科技有限公司", Kind: identity.KindEnterprise, DivisionCode: firstCommunity.Code})
+	if err != nil {
+		return err
+	}
+	mkUser := func(username, name, orgID, division string, role authz.Role) error {
+		_, err := s.Identity.CreateUserWithRoles(ctx, identity.NewUser{Username: username, DisplayName: name, OrgID: orgID, DivisionCode: division, PasswordHash: hash}, []authz.Role{role})
+		if err != nil {
+			return fmt.Errorf("user %s: %w", username, err)
+		}
+		res.Users++
+		return nil
+	}
+	named := []struct {
+		user, name string
+		org        *identity.Org
+		division   string
+		role       authz.Role
+	}{
+		{"citizen", "王小明", nil, firstCommunity.Code, authz.Citizen},
+		{"enterprise", "李华", ent, "", authz.Enterprise},
+		{"gridworker", "张伟", committees[firstCommunity.Code], "", authz.GridWorker},
+		{"staff", "刘洋", streetOffice[streetPingjiang], "", authz.DeptStaff},
+		{"staff2", "陈静", streetOffice[streetJinchang], "", authz.DeptStaff},
+		{"head", "杨军", depts["cg"], "", authz.DeptHead},
+		{"supervisor", "赵敏", depts["cyzx"], "", authz.Supervisor},
+		{"leader", "周建国", gov, "", authz.Leader},
+		{"auditor", "吴芳", depts["sj"], "", authz.Auditor},
+		{"sysadmin", "孙强", depts["sj"], "", authz.SysAdmin},
+		{"secadmin", "马丽", depts["sj"], "", authz.SecAdmin},
+	}
+	for _, n := range named {
+		orgID := ""
+		if n.org != nil {
+			orgID = n.org.ID
+		}
+		if err := mkUser(n.user, n.name, orgID, n.division, n.role); err != nil {
+			return err
+		}
+	}
+	// A grid worker for every community and a staff member for every street
+	// office, with plausible names.
+	comms := d.Communities()
+	streets := d.Streets()
+	names := district.Names(seed, len(comms)+len(streets))
+	for i, c := range comms {
+		if err := mkUser(fmt.Sprintf("gw%s", c.Short[6:]), names[i], committees[c.Code].ID, "", authz.GridWorker); err != nil {
+			return err
+		}
+	}
+	for i, st := range streets {
+		if err := mkUser(fmt.Sprintf("jd%s", st.Short[6:]), names[len(comms)+i], streetOffice[st.Code].ID, "", authz.DeptStaff); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/fstest"
+
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db/dbtest"
+)
+
+var testMigrations = []db.Migrations{
+	db.PlatformMigrations(),
+	{Module: "widgets", FS: fstest.MapFS{
+		"0001_init.sql": {Data: []byte("CREATE TABLE widgets (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, n BIGINT NOT NULL);\nCREATE INDEX widgets_n ON widgets (n);\n")},
+		"0002_more.sql": {Data: []byte("ALTER TABLE widgets ADD COLUMN note TEXT;")},
+	}},
+}
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, testMigrations, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		t.Run("migrations are recorded and idempotent", func(t *testing.T) {
+			v, err := d.AppliedVersions(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v["widgets"] != 2 || v["platform"] != 1 {
+				t.Fatalf("applied versions = %v, want widgets 2 platform 1", v)
+			}
+			again, err := d.Migrate(ctx, testMigrations)
+			if err != nil || len(again) != 0 {
+				t.Fatalf("second migrate applied %d steps, err %v", len(again), err)
+			}
+		})
+		t.Run("transaction commits and placeholders rebind", func(t *testing.T) {
+			err := d.InTx(ctx, func(ctx context.Context) error {
+				if _, err := d.Exec(ctx, `INSERT INTO widgets (id, name, n, note) VALUES (?, ?, ?, ?)`, "a", "alpha", 1, "what?"); err != nil {
+					return err
+				}
+				_, err := d.Exec(ctx, `INSERT INTO widgets (id, name, n) VALUES (?, ?, ?)`, "b", "beta", 2)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var note string
+			if err := d.QueryRow(ctx, `SELECT note FROM widgets WHERE name = ? AND note <> '?'`, "alpha").Scan(&note); err != nil || note != "what?" {
+				t.Fatalf("note = %q, err %v", note, err)
+			}
+		})
+		t.Run("failed transaction leaves nothing", func(t *testing.T) {
+			boom := errors.New("boom")
+			err := d.InTx(ctx, func(ctx context.Context) error {
+				if _, err := d.Exec(ctx, `INSERT INTO widgets (id, name, n) VALUES (?, ?, ?)`, "c", "gamma", 3); err != nil {
+					return err
+				}
+				return boom
+			})
+			if !errors.Is(err, boom) {
+				t.Fatalf("err = %v", err)
+			}
+			var n int
+			_ = d.QueryRow(ctx, `SELECT COUNT(*) FROM widgets WHERE id = ?`, "c").Scan(&n)
+			if n != 0 {
+				t.Fatalf("rolled-back row is present")
+			}
+		})
+		t.Run("unique violation is recognised", func(t *testing.T) {
+			_, err := d.Exec(ctx, `INSERT INTO widgets (id, name, n) VALUES (?, ?, ?)`, "d", "alpha", 4)
+			if !db.IsUniqueViolation(err) {
+				t.Fatalf("err = %v, want unique violation", err)
+			}
+		})
+		t.Run("dedup marks once", func(t *testing.T) {
+			dd := db.Dedup{DB: d}
+			seen, err := dd.Seen(ctx, "c1", "e1")
+			if err != nil || seen {
+				t.Fatalf("seen before mark: %v %v", seen, err)
+			}
+			for range 2 {
+				if err := dd.Mark(ctx, "c1", "e1"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if seen, _ := dd.Seen(ctx, "c1", "e1"); !seen {
+				t.Fatal("not seen after mark")
+			}
+			if seen, _ := dd.Seen(ctx, "c2", "e1"); seen {
+				t.Fatal("another consumer sees the mark")
+			}
+		})
+	})
+}
+
+func TestPlanRejectsGaps(t *testing.T) {
+	t.Parallel()
+	d := dbtest.Open(t, db.SQLite)
+	_, err := d.Plan([]db.Migrations{{Module: "m", FS: fstest.MapFS{"0002_x.sql": {Data: []byte("SELECT 1;")}}}})
+	if err == nil {
+		t.Fatal("a plan starting at version 2 was accepted")
+	}
+	_, err = d.Plan([]db.Migrations{{Module: "m", FS: fstest.MapFS{"first.sql": {Data: []byte("SELECT 1;")}}}})
+	if err == nil {
+		t.Fatal("a badly named migration was accepted")
+	}
+}
+
+func TestDialectOverride(t *testing.T) {
+	t.Parallel()
+	d := dbtest.Open(t, db.SQLite)
+	plan, err := d.Plan([]db.Migrations{{Module: "m", FS: fstest.MapFS{
+		"0001_x.sql":          {Data: []byte("generic")},
+		"0001_x.sqlite.sql":   {Data: []byte("sqlite")},
+		"0001_x.postgres.sql": {Data: []byte("postgres")},
+	}}})
+	if err != nil || len(plan) != 1 || plan[0].SQL != "sqlite" {
+		t.Fatalf("plan = %+v, err %v", plan, err)
+	}
+}
