@@ -133,19 +133,20 @@ func (h *handlers) roles(ctx context.Context, _ *struct{}) (*httpx.Body[httpx.Pa
 
 // ---- divisions ----
 
-type divisionQuery struct {
+// DivisionQuery filters divisions (exported: huma reads parameters only from exported embedded structs).
+type DivisionQuery struct {
 	Parent string `query:"parent" maxLength:"12" pattern:"^[0-9]*$" doc:"List the children of this division"`
 	Q      string `query:"q" maxLength:"64" doc:"Search name or code"`
 	Level  string `query:"level" enum:"province,city,county,township,community,"`
 }
 
 type listDivisionsIn struct {
-	divisionQuery
+	DivisionQuery
 	httpx.PageQuery
 }
 
 func (h *handlers) listDivisions(ctx context.Context, in *listDivisionsIn) (*httpx.Body[*httpx.Page[Division]], error) {
-	items, total, err := h.s.ListDivisions(ctx, DivisionFilter(in.divisionQuery), in.Limit(), in.Offset())
+	items, total, err := h.s.ListDivisions(ctx, DivisionFilter(in.DivisionQuery), in.Limit(), in.Offset())
 	if err != nil {
 		return nil, err
 	}
@@ -153,12 +154,12 @@ func (h *handlers) listDivisions(ctx context.Context, in *listDivisionsIn) (*htt
 }
 
 type exportDivisionsIn struct {
-	divisionQuery
+	DivisionQuery
 	httpx.ExportQuery
 }
 
 func (h *handlers) exportDivisions(ctx context.Context, in *exportDivisionsIn) (*httpx.File, error) {
-	items, _, err := h.s.ListDivisions(ctx, DivisionFilter(in.divisionQuery), httpx.MaxExportRows, 0)
+	items, _, err := h.s.ListDivisions(ctx, DivisionFilter(in.DivisionQuery), httpx.MaxExportRows, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -169,11 +170,12 @@ func (h *handlers) exportDivisions(ctx context.Context, in *exportDivisionsIn) (
 	return httpx.Export("divisions", in.Format, []string{"代码 Code", "名称 Name", "层级 Level", "上级代码 Parent"}, rows)
 }
 
-type codePath struct {
+// CodePath is the {code} path parameter of a division.
+type CodePath struct {
 	Code string `path:"code" minLength:"6" maxLength:"12" pattern:"^[0-9]+$"`
 }
 
-func (h *handlers) getDivision(ctx context.Context, in *codePath) (*httpx.Body[*Division], error) {
+func (h *handlers) getDivision(ctx context.Context, in *CodePath) (*httpx.Body[*Division], error) {
 	d, err := h.s.GetDivision(ctx, in.Code)
 	if err != nil {
 		return nil, err
@@ -201,7 +203,7 @@ func (h *handlers) createDivision(ctx context.Context, in *createDivisionIn) (*h
 }
 
 type renameDivisionIn struct {
-	codePath
+	CodePath
 	Body struct {
 		Name string `json:"name" minLength:"1" maxLength:"64"`
 	}
@@ -217,7 +219,8 @@ func (h *handlers) renameDivision(ctx context.Context, in *renameDivisionIn) (*h
 
 // ---- organisations ----
 
-type orgQuery struct {
+// OrgQuery filters organisations (exported: huma reads parameters only from exported embedded structs).
+type OrgQuery struct {
 	Q            string `query:"q" maxLength:"64"`
 	DivisionCode string `query:"divisionCode" maxLength:"12" pattern:"^[0-9]*$"`
 	Kind         string `query:"kind" enum:"department,unit,committee,enterprise,social,"`
@@ -225,12 +228,12 @@ type orgQuery struct {
 }
 
 type listOrgsIn struct {
-	orgQuery
+	OrgQuery
 	httpx.PageQuery
 }
 
 func (h *handlers) listOrgs(ctx context.Context, in *listOrgsIn) (*httpx.Body[*httpx.Page[Org]], error) {
-	items, total, err := h.s.ListOrgs(ctx, OrgFilter(in.orgQuery), in.Limit(), in.Offset())
+	items, total, err := h.s.ListOrgs(ctx, OrgFilter(in.OrgQuery), in.Limit(), in.Offset())
 	if err != nil {
 		return nil, err
 	}
@@ -238,12 +241,12 @@ func (h *handlers) listOrgs(ctx context.Context, in *listOrgsIn) (*httpx.Body[*h
 }
 
 type exportOrgsIn struct {
-	orgQuery
+	OrgQuery
 	httpx.ExportQuery
 }
 
 func (h *handlers) exportOrgs(ctx context.Context, in *exportOrgsIn) (*httpx.File, error) {
-	items, _, err := h.s.ListOrgs(ctx, OrgFilter(in.orgQuery), httpx.MaxExportRows, 0)
+	items, _, err := h.s.ListOrgs(ctx, OrgFilter(in.OrgQuery), httpx.MaxExportRows, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -254,11 +257,12 @@ func (h *handlers) exportOrgs(ctx context.Context, in *exportOrgsIn) (*httpx.Fil
 	return httpx.Export("orgs", in.Format, []string{"ID", "名称 Name", "代码 Code", "类型 Kind", "部门类别 Dept", "区划代码 Division", "区划 Division name", "层级 Level"}, rows)
 }
 
-type idPath struct {
+// IDPath is the {id} path parameter (exported so that embedding works).
+type IDPath struct {
 	ID string `path:"id" minLength:"1" maxLength:"64"`
 }
 
-func (h *handlers) getOrg(ctx context.Context, in *idPath) (*httpx.Body[*Org], error) {
+func (h *handlers) getOrg(ctx context.Context, in *IDPath) (*httpx.Body[*Org], error) {
 	o, err := h.s.GetOrg(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -286,7 +290,7 @@ func (h *handlers) createOrg(ctx context.Context, in *createOrgIn) (*httpx.Body[
 }
 
 type updateOrgIn struct {
-	idPath
+	IDPath
 	Body orgBody
 }
 
@@ -300,7 +304,8 @@ func (h *handlers) updateOrg(ctx context.Context, in *updateOrgIn) (*httpx.Body[
 
 // ---- users ----
 
-type userQuery struct {
+// UserQuery filters users (exported: huma reads parameters only from exported embedded structs).
+type UserQuery struct {
 	Q            string `query:"q" maxLength:"64"`
 	Role         string `query:"role" enum:"citizen,enterprise,grid_worker,dept_staff,dept_head,supervisor,leader,auditor,sys_admin,sec_admin,"`
 	OrgID        string `query:"orgId" maxLength:"64"`
@@ -309,12 +314,12 @@ type userQuery struct {
 }
 
 type listUsersIn struct {
-	userQuery
+	UserQuery
 	httpx.PageQuery
 }
 
 func (h *handlers) listUsers(ctx context.Context, in *listUsersIn) (*httpx.Body[*httpx.Page[User]], error) {
-	items, total, err := h.s.ListUsers(ctx, UserFilter(in.userQuery), in.Limit(), in.Offset())
+	items, total, err := h.s.ListUsers(ctx, UserFilter(in.UserQuery), in.Limit(), in.Offset())
 	if err != nil {
 		return nil, err
 	}
@@ -322,12 +327,12 @@ func (h *handlers) listUsers(ctx context.Context, in *listUsersIn) (*httpx.Body[
 }
 
 type exportUsersIn struct {
-	userQuery
+	UserQuery
 	httpx.ExportQuery
 }
 
 func (h *handlers) exportUsers(ctx context.Context, in *exportUsersIn) (*httpx.File, error) {
-	items, _, err := h.s.ListUsers(ctx, UserFilter(in.userQuery), httpx.MaxExportRows, 0)
+	items, _, err := h.s.ListUsers(ctx, UserFilter(in.UserQuery), httpx.MaxExportRows, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +347,7 @@ func (h *handlers) exportUsers(ctx context.Context, in *exportUsersIn) (*httpx.F
 	return httpx.Export("users", in.Format, []string{"用户名 Username", "姓名 Name", "手机 Phone", "机构 Organisation", "区划代码 Division", "区划 Division name", "角色 Roles", "状态 Status", "创建时间 Created"}, rows)
 }
 
-func (h *handlers) getUser(ctx context.Context, in *idPath) (*httpx.Body[*User], error) {
+func (h *handlers) getUser(ctx context.Context, in *IDPath) (*httpx.Body[*User], error) {
 	u, err := h.s.GetUser(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -371,7 +376,7 @@ func (h *handlers) createUser(ctx context.Context, in *createUserIn) (*httpx.Bod
 }
 
 type updateUserIn struct {
-	idPath
+	IDPath
 	Body struct {
 		DisplayName *string `json:"displayName,omitempty" minLength:"1" maxLength:"64"`
 		Phone       *string `json:"phone,omitempty" maxLength:"11"`
@@ -388,7 +393,7 @@ func (h *handlers) updateUser(ctx context.Context, in *updateUserIn) (*httpx.Bod
 }
 
 type setRolesIn struct {
-	idPath
+	IDPath
 	Body struct {
 		Roles []authz.Role `json:"roles" maxItems:"10" nullable:"false"`
 	}
@@ -403,7 +408,7 @@ func (h *handlers) setRoles(ctx context.Context, in *setRolesIn) (*httpx.Body[*U
 }
 
 type passwordIn struct {
-	idPath
+	IDPath
 	Body struct {
 		Password string `json:"password" minLength:"8" maxLength:"128"`
 	}
@@ -413,7 +418,7 @@ func (h *handlers) resetPassword(ctx context.Context, in *passwordIn) (*struct{}
 	return nil, h.s.ResetPassword(ctx, in.ID, in.Body.Password)
 }
 
-func (h *handlers) unlock(ctx context.Context, in *idPath) (*httpx.Body[*User], error) {
+func (h *handlers) unlock(ctx context.Context, in *IDPath) (*httpx.Body[*User], error) {
 	u, err := h.s.Unlock(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -423,13 +428,14 @@ func (h *handlers) unlock(ctx context.Context, in *idPath) (*httpx.Body[*User], 
 
 // ---- tokens ----
 
-type tokenQuery struct {
+// TokenQuery filters tokens (exported: huma reads parameters only from exported embedded structs).
+type TokenQuery struct {
 	OrgID string `query:"orgId" maxLength:"64"`
 	Q     string `query:"q" maxLength:"64"`
 }
 
 type listTokensIn struct {
-	tokenQuery
+	TokenQuery
 	httpx.PageQuery
 }
 
@@ -442,7 +448,7 @@ func (h *handlers) listTokens(ctx context.Context, in *listTokensIn) (*httpx.Bod
 }
 
 type exportTokensIn struct {
-	tokenQuery
+	TokenQuery
 	httpx.ExportQuery
 }
 
@@ -480,13 +486,14 @@ func (h *handlers) issueToken(ctx context.Context, in *issueTokenIn) (*httpx.Bod
 	return httpx.Reply(&issuedToken{Token: *t, Secret: secret}), nil
 }
 
-func (h *handlers) revokeToken(ctx context.Context, in *idPath) (*struct{}, error) {
+func (h *handlers) revokeToken(ctx context.Context, in *IDPath) (*struct{}, error) {
 	return nil, h.s.RevokeToken(ctx, in.ID)
 }
 
 // ---- audit ----
 
-type auditQuery struct {
+// AuditQuery filters the audit trail (exported: huma reads parameters only from exported embedded structs).
+type AuditQuery struct {
 	Actor  string    `query:"actor" maxLength:"64"`
 	Action string    `query:"action" maxLength:"64"`
 	From   time.Time `query:"from" doc:"RFC 3339 time, inclusive"`
@@ -494,12 +501,12 @@ type auditQuery struct {
 }
 
 type listAuditIn struct {
-	auditQuery
+	AuditQuery
 	httpx.PageQuery
 }
 
 func (h *handlers) listAudit(ctx context.Context, in *listAuditIn) (*httpx.Body[*httpx.Page[AuditEntry]], error) {
-	items, total, err := h.s.ListAudit(ctx, AuditFilter(in.auditQuery), in.Limit(), in.Offset())
+	items, total, err := h.s.ListAudit(ctx, AuditFilter(in.AuditQuery), in.Limit(), in.Offset())
 	if err != nil {
 		return nil, err
 	}
@@ -507,12 +514,12 @@ func (h *handlers) listAudit(ctx context.Context, in *listAuditIn) (*httpx.Body[
 }
 
 type exportAuditIn struct {
-	auditQuery
+	AuditQuery
 	httpx.ExportQuery
 }
 
 func (h *handlers) exportAudit(ctx context.Context, in *exportAuditIn) (*httpx.File, error) {
-	items, _, err := h.s.ListAudit(ctx, AuditFilter(in.auditQuery), httpx.MaxExportRows, 0)
+	items, _, err := h.s.ListAudit(ctx, AuditFilter(in.AuditQuery), httpx.MaxExportRows, 0)
 	if err != nil {
 		return nil, err
 	}
