@@ -186,4 +186,3 @@ func busMode(s *Server) string {
 	}
 	return "embedded NATS (JetStream)"
 }
-

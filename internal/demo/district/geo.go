@@ -9,8 +9,6 @@ import (
 // rect is an axis-aligned box in WGS84 degrees: west, south, east, north.
 type rect struct{ w, s, e, n float64 }
 
-func (r rect) center() (lon, lat float64) { return (r.w + r.e) / 2, (r.s + r.n) / 2 }
-
 // Approximate metres per degree at the latitude of the demo district.
 const (
 	metresPerDegLat = 110_940.0

@@ -143,7 +143,9 @@ func (d *DB) appliedVersions(ctx context.Context) (map[string]int, error) {
 }
 
 // AppliedVersions reports, per module, the highest applied version.
-func (d *DB) AppliedVersions(ctx context.Context) (map[string]int, error) { return d.appliedVersions(ctx) }
+func (d *DB) AppliedVersions(ctx context.Context) (map[string]int, error) {
+	return d.appliedVersions(ctx)
+}
 
 // splitStatements splits a migration on semicolons at line ends. Migrations
 // hold DDL only, so no statement contains a semicolon inside a literal.
