@@ -1,0 +1,77 @@
+// (b) axe-core finds no serious or critical violations on the login page and the portal.
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { AxeBuilder } from '@axe-core/playwright'
+import { launch, login, newPage, shot } from './helpers.mjs'
+
+async function scan(page, label) {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  for (const v of result.violations) {
+    console.log(`[axe ${label}] ${v.impact} ${v.id}: ${v.help}`)
+    for (const n of v.nodes.slice(0, 5)) console.log(`    ${n.target.join(' ')} — ${n.failureSummary?.split('\n').join(' ')}`)
+  }
+  assert.deepEqual(bad.map((v) => v.id), [], `${label}: serious/critical axe violations`)
+}
+
+describe('accessibility', () => {
+  let browser
+  before(async () => {
+    browser = await launch()
+  })
+  after(async () => {
+    await browser?.close()
+  })
+
+  it('login page', async () => {
+    const page = await newPage(browser)
+    try {
+      await page.goto('/login')
+      await page.getByTestId('login-submit').waitFor()
+      await scan(page, 'login')
+    } finally {
+      await page.context().close()
+    }
+  })
+
+  it('login page in elder mode and English', async () => {
+    const page = await newPage(browser)
+    try {
+      await page.goto('/login')
+      await page.getByTestId('elder-switch').click()
+      await page.getByTestId('lang-switch').getByText('English').click()
+      await page.getByRole('heading', { name: 'Log in to Shuzhi' }).waitFor()
+      await scan(page, 'login elder en')
+    } finally {
+      await page.context().close()
+    }
+  })
+
+  it('citizen portal (home and 我的)', async () => {
+    const page = await newPage(browser, { mobile: true })
+    try {
+      await login(page, 'citizen')
+      await page.getByTestId('home-title').waitFor()
+      await scan(page, 'portal home')
+      await shot(page, 'portal-home')
+      await page.locator('[data-tab="/portal/mine"]').click()
+      await page.getByTestId('profile').waitFor()
+      await scan(page, 'portal mine')
+      await shot(page, 'portal-mine')
+    } finally {
+      await page.context().close()
+    }
+  })
+
+  it('console home (sys_admin)', async () => {
+    const page = await newPage(browser)
+    try {
+      await login(page, 'sysadmin')
+      await page.getByTestId('home-title').waitFor()
+      await page.getByTestId('stat-chart').or(page.locator('.el-empty')).first().waitFor()
+      await scan(page, 'console home')
+    } finally {
+      await page.context().close()
+    }
+  })
+})

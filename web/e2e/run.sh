@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the browser end-to-end tests against a real server:
+#   bash web/e2e/run.sh path/to/shuzhi
+# Starts `shuzhi serve --demo` on a free loopback port with a throw-away data
+# directory, waits for /readyz, runs `node --test web/e2e/`, stops the server
+# and exits with the tests' status. Needs Chromium at /usr/bin/chromium (or
+# $CHROMIUM) and web/node_modules (npm ci in web/).
+set -uo pipefail
+
+bin="${1:?usage: run.sh path/to/shuzhi}"
+[[ -x "$bin" ]] || { echo "run.sh: $bin is not an executable" >&2; exit 2; }
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+web="$(dirname "$here")"
+
+port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+data="$(mktemp -d)"
+log="$data/server.log"
+export SHUZHI_URL="http://127.0.0.1:$port"
+export SHUZHI_SCREENSHOTS="${SHUZHI_SCREENSHOTS:-$data/screenshots}"
+
+"$bin" serve --demo --data-dir "$data/db" --listen "127.0.0.1:$port" >"$log" 2>&1 &
+pid=$!
+cleanup() {
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  [[ -n "${KEEP_E2E_DATA:-}" ]] || rm -rf "$data"
+}
+trap cleanup EXIT
+
+ready=""
+for _ in $(seq 600); do
+  if ! kill -0 "$pid" 2>/dev/null; then break; fi
+  if [[ "$(curl -s -o /dev/null -w '%{http_code}' "$SHUZHI_URL/readyz" 2>/dev/null)" == "200" ]]; then ready=1; break; fi
+  sleep 0.1
+done
+if [[ -z "$ready" ]]; then
+  echo "run.sh: server at $SHUZHI_URL did not become ready within 60 s; its log:" >&2
+  cat "$log" >&2
+  exit 1
+fi
+echo "run.sh: server ready at $SHUZHI_URL; screenshots in $SHUZHI_SCREENSHOTS"
+
+cd "$web" && node --test --test-concurrency=1 e2e/
+status=$?
+if [[ $status -ne 0 ]]; then
+  echo "run.sh: tests failed; last lines of the server log:" >&2
+  tail -n 40 "$log" >&2
+fi
+exit $status

@@ -1,0 +1,141 @@
+// Which roles see what: home area, home heading, console menu and editing
+// rights. The single place that maps roles to navigation (unit-tested).
+import type { RoleCode } from '@/api/types'
+
+export const allRoles: RoleCode[] = [
+  'citizen',
+  'enterprise',
+  'grid_worker',
+  'dept_staff',
+  'dept_head',
+  'supervisor',
+  'leader',
+  'auditor',
+  'sys_admin',
+  'sec_admin',
+]
+
+export type Area = 'portal' | 'grid' | 'console'
+
+export const roleArea: Record<RoleCode, Area> = {
+  citizen: 'portal',
+  enterprise: 'portal',
+  grid_worker: 'grid',
+  dept_staff: 'console',
+  dept_head: 'console',
+  supervisor: 'console',
+  leader: 'console',
+  auditor: 'console',
+  sys_admin: 'console',
+  sec_admin: 'console',
+}
+
+export const areaHome: Record<Area, string> = { portal: '/portal', grid: '/grid', console: '/console' }
+
+// The role whose workspace a multi-role account lands on, most privileged first.
+const precedence: RoleCode[] = [
+  'sys_admin',
+  'sec_admin',
+  'auditor',
+  'leader',
+  'supervisor',
+  'dept_head',
+  'dept_staff',
+  'grid_worker',
+  'enterprise',
+  'citizen',
+]
+
+export function primaryRole(roles: readonly string[]): RoleCode | undefined {
+  return precedence.find((r) => roles.includes(r))
+}
+
+export function areasOf(roles: readonly string[]): Area[] {
+  const set = new Set<Area>()
+  for (const r of roles) if (r in roleArea) set.add(roleArea[r as RoleCode])
+  return [...set]
+}
+
+export function homeArea(roles: readonly string[]): Area {
+  const role = primaryRole(roles)
+  return role ? roleArea[role] : 'portal'
+}
+
+export function homePath(roles: readonly string[]): string {
+  return areaHome[homeArea(roles)]
+}
+
+export type MenuKey = 'home' | 'divisions' | 'orgs' | 'users' | 'roles' | 'tokens' | 'audit'
+
+export interface MenuItem {
+  key: MenuKey
+  path: string
+  // i18n key of the label
+  label: string
+}
+
+// Canonical menu order.
+export const menuItems: MenuItem[] = [
+  { key: 'home', path: '/console', label: 'nav.home' },
+  { key: 'divisions', path: '/console/divisions', label: 'nav.divisions' },
+  { key: 'orgs', path: '/console/orgs', label: 'nav.orgs' },
+  { key: 'users', path: '/console/users', label: 'nav.users' },
+  { key: 'roles', path: '/console/roles', label: 'nav.roles' },
+  { key: 'tokens', path: '/console/tokens', label: 'nav.tokens' },
+  { key: 'audit', path: '/console/audit', label: 'nav.audit' },
+]
+
+const staffMenu: MenuKey[] = ['home', 'divisions', 'users']
+
+export const roleMenus: Record<RoleCode, MenuKey[]> = {
+  citizen: [],
+  enterprise: [],
+  grid_worker: [],
+  dept_staff: staffMenu,
+  dept_head: staffMenu,
+  supervisor: staffMenu,
+  leader: staffMenu,
+  auditor: ['home', 'audit'],
+  sys_admin: ['home', 'divisions', 'orgs', 'users', 'roles'],
+  sec_admin: ['home', 'users', 'roles', 'tokens'],
+}
+
+export function menuFor(roles: readonly string[]): MenuItem[] {
+  const keys = new Set<MenuKey>()
+  for (const r of roles) for (const k of roleMenus[r as RoleCode] ?? []) keys.add(k)
+  return menuItems.filter((m) => keys.has(m.key))
+}
+
+export function canOpen(roles: readonly string[], key: MenuKey): boolean {
+  return menuFor(roles).some((m) => m.key === key)
+}
+
+// Actions beyond reading, following the three-role separation:
+// sys_admin keeps divisions, orgs and accounts; sec_admin roles, passwords,
+// unlocking and API tokens; the auditor reads the audit trail.
+export interface Abilities {
+  editDivisions: boolean
+  editOrgs: boolean
+  editUsers: boolean
+  manageUserSecurity: boolean
+  manageTokens: boolean
+}
+
+export function abilities(roles: readonly string[]): Abilities {
+  const sys = roles.includes('sys_admin')
+  const sec = roles.includes('sec_admin')
+  return {
+    editDivisions: sys,
+    editOrgs: sys,
+    editUsers: sys,
+    manageUserSecurity: sec,
+    manageTokens: sec,
+  }
+}
+
+// Roles that may not be held together on one account.
+export const separatedRoles: RoleCode[] = ['sys_admin', 'sec_admin', 'auditor']
+
+export function violatesSeparation(roles: readonly string[]): boolean {
+  return roles.filter((r) => separatedRoles.includes(r as RoleCode)).length > 1
+}

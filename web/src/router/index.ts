@@ -1,0 +1,74 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { ensureSession, session } from '@/session/session'
+import { areasOf, canOpen, homePath, type Area, type MenuKey } from '@/nav/roles'
+import { i18n } from '@/i18n'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    // Public pages need no session.
+    public?: boolean
+    area?: Area
+    menu?: MenuKey
+    // i18n key of the document title
+    title?: string
+  }
+}
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/', redirect: () => (session.me ? homePath(session.me.roles) : '/login') },
+  { path: '/login', component: () => import('@/views/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+  {
+    path: '/console',
+    component: () => import('@/views/console/ConsoleLayout.vue'),
+    meta: { area: 'console' },
+    children: [
+      { path: '', component: () => import('@/views/console/ConsoleHome.vue'), meta: { menu: 'home', title: 'nav.home' } },
+      { path: 'divisions', component: () => import('@/views/console/DivisionsView.vue'), meta: { menu: 'divisions', title: 'nav.divisions' } },
+      { path: 'orgs', component: () => import('@/views/console/OrgsView.vue'), meta: { menu: 'orgs', title: 'nav.orgs' } },
+      { path: 'users', component: () => import('@/views/console/UsersView.vue'), meta: { menu: 'users', title: 'nav.users' } },
+      { path: 'roles', component: () => import('@/views/console/RolesView.vue'), meta: { menu: 'roles', title: 'nav.roles' } },
+      { path: 'tokens', component: () => import('@/views/console/TokensView.vue'), meta: { menu: 'tokens', title: 'nav.tokens' } },
+      { path: 'audit', component: () => import('@/views/console/AuditView.vue'), meta: { menu: 'audit', title: 'nav.audit' } },
+    ],
+  },
+  {
+    path: '/portal',
+    component: () => import('@/views/portal/PortalLayout.vue'),
+    meta: { area: 'portal' },
+    children: [
+      { path: '', component: () => import('@/views/portal/PortalHome.vue'), meta: { title: 'portal.tabs.home' } },
+      { path: 'services', component: () => import('@/views/portal/PortalServices.vue'), meta: { title: 'portal.tabs.services' } },
+      { path: 'mine', component: () => import('@/views/portal/PortalMine.vue'), meta: { title: 'portal.tabs.mine' } },
+    ],
+  },
+  {
+    path: '/grid',
+    component: () => import('@/views/grid/GridLayout.vue'),
+    meta: { area: 'grid' },
+    children: [{ path: '', component: () => import('@/views/grid/GridHome.vue'), meta: { title: 'home.title.grid_worker' } }],
+  },
+  { path: '/:rest(.*)*', component: () => import('@/views/NotFound.vue'), meta: { public: true, title: 'app.notFound' } },
+]
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: () => ({ top: 0 }),
+})
+
+router.beforeEach(async (to) => {
+  if (to.meta.public && to.path !== '/login') return true
+  const me = await ensureSession()
+  if (to.path === '/login') return me ? homePath(me.roles) : true
+  if (!me) return { path: '/login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  // A page outside the user's areas or menu leads back to their own home.
+  if (to.meta.area && !areasOf(me.roles).includes(to.meta.area)) return homePath(me.roles)
+  if (to.meta.menu && !canOpen(me.roles, to.meta.menu)) return homePath(me.roles)
+  return true
+})
+
+router.afterEach((to) => {
+  const t = i18n.global.t
+  const brand = t('app.brand')
+  document.title = to.meta.title ? `${t(to.meta.title)} - ${brand}` : brand
+})
