@@ -41,10 +41,14 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	msg := e.Message
+	if len(e.Fields) == 1 && e.Fields[0].Rule != "" {
+		msg += " (rule: " + e.Fields[0].Rule + ")"
 	}
-	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, msg, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, msg)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
