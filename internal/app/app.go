@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/geo"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
@@ -19,6 +20,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/platform/config"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/crypto"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/outbox"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=v1.2.3".
@@ -46,6 +48,7 @@ type Core struct {
 	Crypto   *crypto.Profile
 	Identity *identity.Service
 	Geo      *geo.Service
+	Outbox   *outbox.Outbox
 }
 
 // Open builds the core: opens and migrates the database, loads or creates
@@ -71,12 +74,14 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Core, err
 		d.Close()
 		return nil, err
 	}
+	ob := outbox.New(d)
 	policy := identity.DefaultPolicy
 	policy.SessionTTL = cfg.SessionTTL
 	ids, err := identity.New(identity.Deps{
 		DB:        d,
 		Passwords: identity.Passwords{Hash: crypto.HashPassword, Verify: crypto.VerifyPassword},
 		Fields:    prof.Fields(),
+		Events:    ob,
 		Policy:    policy,
 		Log:       log,
 	})
@@ -84,7 +89,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Core, err
 		d.Close()
 		return nil, err
 	}
-	return &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: geo.New(d)}, nil
+	return &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: geo.New(d), Outbox: ob}, nil
 }
 
 // Close releases the database.
@@ -99,8 +104,12 @@ func (c *Core) ResetData(ctx context.Context) error {
 				return fmt.Errorf("reset %s: %w", t, err)
 			}
 		}
-		_, err := c.DB.Exec(ctx, "DELETE FROM bus_processed")
-		return err
+		for _, t := range []string{"bus_processed", "outbox"} {
+			if _, err := c.DB.Exec(ctx, "DELETE FROM "+t); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -114,6 +123,9 @@ func busConfig(cfg *config.Config, log *slog.Logger) (bus.Config, error) {
 		Port:               cfg.NATSPort,
 		JetStreamMaxMemory: cfg.JSMaxMemory,
 		JetStreamMaxStore:  cfg.JSMaxStore,
+		// Consumers must keep up within a week; older events are dropped
+		// (the database, not the stream, is the record).
+		StreamMaxAge: 7 * 24 * time.Hour,
 	}
 	if cfg.NATS != "" || !(cfg.MQTT || cfg.Demo) {
 		return bc, nil

@@ -3,11 +3,13 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/common/expfmt"
@@ -16,6 +18,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/app/apptest"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/bus"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db/dbtest"
 )
@@ -79,6 +82,7 @@ func TestPlatform(t *testing.T) {
 			t.Run("three-role separation", func(t *testing.T) { testSeparation(t, e) })
 			t.Run("admin flow is audited", func(t *testing.T) { testAdminFlowAudited(t, e) })
 			t.Run("export", func(t *testing.T) { testExport(t, e) })
+			t.Run("domain events reach idempotent consumers", func(t *testing.T) { testEvents(t, e) })
 		})
 	}
 }
@@ -567,5 +571,45 @@ func testExport(t *testing.T, e *apptest.Env) {
 	lines := strings.Split(strings.TrimSpace(string(r.Body)), "\n")
 	if r.Status != 200 || len(lines) != 1+8 { // header + the 8 street offices of 姑苏区
 		t.Fatalf("csv: %d, %d lines: %s", r.Status, len(lines), r.Body)
+	}
+}
+
+func testEvents(t *testing.T, e *apptest.Env) {
+	got := make(chan identity.UserChanged, 16)
+	calls := 0
+	stop, err := bus.Subscribe(e.Server.Bus, "test-user-changed", func(ctx context.Context, env bus.Envelope, ev identity.UserChanged) error {
+		calls++
+		if calls == 1 {
+			return errors.New("fail the first delivery")
+		}
+		got <- ev
+		return nil
+	}, db.Dedup{DB: e.Server.DB}, bus.WithBackoff(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	id := userID(t, e, "gridworker")
+	if r := e.Login(t, "secadmin").Do("PUT", "/api/v1/users/"+id+"/roles", map[string]any{"roles": []string{"grid_worker", "leader"}}); r.Status != 200 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case ev := <-got:
+			if ev.UserID == id && ev.Change == "user.roles" {
+				if n, _ := e.Server.Outbox.Pending(context.Background()); n != 0 {
+					t.Errorf("%d events left in the outbox", n)
+				}
+				var processed int
+				_ = e.Server.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM bus_processed WHERE consumer = ?", "test-user-changed").Scan(&processed)
+				if processed == 0 {
+					t.Error("the consumer's processed events are not recorded")
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no identity.user.changed event for the role change within 20s")
+		}
 	}
 }

@@ -139,10 +139,19 @@ func (s *Server) Serve(ctx context.Context) error {
 			return err
 		}
 	}
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		s.Outbox.Relay(relayCtx, s.Bus, time.Second, s.Log)
+	}()
+	defer func() { stopRelay(); <-relayDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
 	select {
 	case err := <-errc:
+		stopRelay()
+		<-relayDone
 		s.closeAll()
 		return err
 	case <-ctx.Done():
@@ -155,6 +164,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
 		err = e
 	}
+	// Relay what the last requests emitted, then stop the relay.
+	_, _ = s.Outbox.RelayOnce(sctx, s.Bus, 1024)
+	stopRelay()
+	<-relayDone
 	s.closeAll()
 	return err
 }

@@ -55,6 +55,13 @@ func (s *Service) writeAudit(ctx context.Context, e AuditEntry) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, db.Millis(e.At), e.ActorKind, e.ActorID, e.ActorName, e.Action, e.Subject, string(detail), e.IP, e.RequestID, e.ScopeKey); err != nil {
 		return err
 	}
+	if s.events != nil {
+		if ev := eventFor(e.Action, e.Subject, e.Detail); ev != nil {
+			if err := s.events.Emit(ctx, ev, e.Subject); err != nil {
+				return err
+			}
+		}
+	}
 	if s.sink != nil {
 		return s.sink.Audited(ctx, e)
 	}

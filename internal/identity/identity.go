@@ -61,6 +61,7 @@ type Service struct {
 	passwords Passwords
 	fields    FieldCipher
 	sink      AuditSink
+	events    Emitter
 	policy    Policy
 	now       func() time.Time
 	log       *slog.Logger
@@ -73,6 +74,7 @@ type Deps struct {
 	Passwords Passwords
 	Fields    FieldCipher
 	Sink      AuditSink
+	Events    Emitter // nil: no events
 	Policy    Policy
 	Now       func() time.Time
 	Log       *slog.Logger
@@ -95,7 +97,7 @@ func New(d Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: d.DB, passwords: d.Passwords, fields: d.Fields, sink: d.Sink, policy: d.Policy, now: d.Now, log: d.Log, dummyHash: dummy}, nil
+	return &Service{db: d.DB, passwords: d.Passwords, fields: d.Fields, sink: d.Sink, events: d.Events, policy: d.Policy, now: d.Now, log: d.Log, dummyHash: dummy}, nil
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
