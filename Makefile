@@ -15,7 +15,7 @@ build: web
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shuzhi
 
 web:
-	bash scripts/deps.sh
+	bash scripts/deps.sh run
 	bash scripts/build-web.sh
 
 ## test: the whole suite (what CI runs)

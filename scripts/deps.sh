@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Install what the build and the tests need, when missing: npm packages,
-# Debian's chromium (browser tests) and wrk (benchmarks).
+# Install what a task needs, when missing. Usage: deps.sh [run|test|bench]
+#   run:   npm packages (to build the web UI)
+#   test:  + Debian's chromium (browser tests)
+#   bench: + wrk (HTTP load)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=${1:-run}
 need=()
-command -v chromium >/dev/null || need+=(chromium)
-[ "${1:-}" = bench ] && { command -v wrk >/dev/null || need+=(wrk); }
+case $mode in
+  test) command -v chromium >/dev/null || need+=(chromium) ;;
+  bench) command -v wrk >/dev/null || need+=(wrk) ;;
+esac
 if [ ${#need[@]} -gt 0 ]; then
   echo "deps: installing ${need[*]} from Debian" >&2
   export DEBIAN_FRONTEND=noninteractive

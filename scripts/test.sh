@@ -14,7 +14,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-bash scripts/deps.sh
+bash scripts/deps.sh test
 
 echo "== web: build and unit tests"
 (cd web && npm test)

@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# Performance figures behind docs/PERFORMANCE.md (`make bench`, which builds
+# bin/shuzhi with -trimpath -s -w and installs wrk first).
+#
+# For SQLite and for PostgreSQL it measures: binary size; cold start to
+# /readyz 200 on an empty data dir (migrations + demo district seeding) and
+# warm start (second start on the same data); RSS at idle after one login;
+# wrk throughput and latency of GET /healthz (baseline: no auth, no DB) and
+# of GET /api/v1/users?pageSize=20 with a session cookie and with a bearer
+# token. Then it runs the repository's Go benchmarks. The Markdown summary
+# goes to stdout (and to $BENCH_OUT when set); progress goes to stderr.
+#
+# Settings (environment):
+#   BIN=bin/shuzhi           binary to measure (built with the Makefile's flags when missing)
+#   BENCH_BACKENDS="sqlite postgres"
+#   BENCH_REPS=3             start-up repetitions (median reported)
+#   BENCH_DURATION=15s       wrk duration per run (plus a 2 s unreported warm-up)
+#   BENCH_THREADS=2 BENCH_CONNS=32   wrk -t / -c
+#   BENCH_GO=1               0 skips the Go benchmarks
+#   BENCH_PG=postgres://...  PostgreSQL server to create throwaway databases on
+#                            (default: scripts/ensure-postgres.sh, i.e. 127.0.0.1:5432
+#                            when it answers, else a throwaway cluster)
+#   BENCH_OUT=FILE           also write the summary there
+#
+# Every port is chosen by the kernel (--listen 127.0.0.1:0, MQTT on :0) and
+# read back from the start-up banner, so no port is assumed free. Every
+# process, temp directory and database created here is removed on exit,
+# including on failure or Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${BIN:-bin/shuzhi}
+BACKENDS=${BENCH_BACKENDS:-sqlite postgres}
+REPS=${BENCH_REPS:-3}
+DURATION=${BENCH_DURATION:-15s}
+THREADS=${BENCH_THREADS:-2}
+CONNS=${BENCH_CONNS:-32}
+GOBENCH=${BENCH_GO:-1}
+OUT=${BENCH_OUT:-}
+LOGIN='{"username":"staff","password":"Shuzhi@2026"}'
+ORG=平江街道办事处
+
+script_start=$(date +%s)
+work=$(mktemp -d "${TMPDIR:-/tmp}/shuzhi-bench.XXXXXX")
+pids=()     # servers still running
+dbs=()      # PostgreSQL databases created here
+pg_admin=   # DSN of the database used to create/drop them
+pg_cluster= # throwaway cluster started by ensure-postgres.sh, if any
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { log "FAILED: $*"; exit 1; }
+
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  for p in "${pids[@]}"; do
+    if kill -0 "$p" 2>/dev/null; then
+      kill -TERM "$p" 2>/dev/null || true
+      for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$p" 2>/dev/null || true
+      wait "$p" 2>/dev/null || true
+    fi
+  done
+  if [ -n "$pg_admin" ]; then
+    for d in "${dbs[@]}"; do
+      psql -X -q "$pg_admin" -c "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" >/dev/null 2>&1 ||
+        log "could not drop database $d"
+    done
+  fi
+  if [ -n "$pg_cluster" ] && [ -d "$pg_cluster/data" ]; then
+    local bindir; bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$bindir/pg_ctl -D $pg_cluster/data stop -m fast" >/dev/null 2>&1 || true
+    else "$bindir/pg_ctl" -D "$pg_cluster/data" stop -m fast >/dev/null 2>&1 || true; fi
+  fi
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+for c in curl wrk awk; do command -v "$c" >/dev/null || die "$c is missing (make bench installs wrk via scripts/deps.sh bench)"; done
+if [ ! -x "$BIN" ]; then
+  log "$BIN missing: building it as make build does (without rebuilding the web UI)"
+  go build -trimpath -ldflags "-s -w -X github.com/shuzhi-gov/shuzhi/internal/app.Version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o "$BIN" ./cmd/shuzhi
+fi
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+median() { # numbers as arguments
+  printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%d\n", (a[NR/2]+a[NR/2+1])/2}'
+}
+
+# start_server NAME DATADIR [extra serve flags...]: starts bin/shuzhi serve
+# --demo and waits for /readyz 200. Sets PID, ADDR, READY_MS (process
+# start to first 200 seen by curl, polled every 10 ms), SELF_MS (the
+# server's own "ready in"), SEED_MS (demo seeding, empty when not seeded).
+start_server() {
+  local name=$1 dir=$2; shift 2
+  local out=$work/$name.log t0 code deadline
+  t0=$(now_ms)
+  "$BIN" serve --demo --data-dir "$dir" --listen 127.0.0.1:0 --mqtt-listen 127.0.0.1:0 \
+    --log-level warn --shutdown-timeout 5s "$@" >"$out" 2>&1 &
+  PID=$!
+  pids+=("$PID")
+  ADDR=
+  deadline=$((t0 + 180000))
+  while :; do
+    if [ -z "$ADDR" ]; then
+      ADDR=$(sed -n 's|.* listening on http://\([^ ]*\).*|\1|p' "$out" | head -1)
+    fi
+    if [ -n "$ADDR" ]; then
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$ADDR/readyz" || true)
+      [ "$code" = 200 ] && break
+    fi
+    if ! kill -0 "$PID" 2>/dev/null; then
+      tail -n 30 "$out" >&2
+      die "server $name exited before it was ready"
+    fi
+    [ "$(now_ms)" -lt "$deadline" ] || { tail -n 30 "$out" >&2; die "server $name not ready after 180 s"; }
+    sleep 0.01
+  done
+  READY_MS=$(($(now_ms) - t0))
+  SELF_MS=$(sed -n 's/.*ready in \(.*\)$/\1/p' "$out" | head -1)
+  SEED_MS=$(sed -n 's/.* seeded in \([^:]*\):.*/\1/p' "$out" | head -1)
+}
+
+# stop_server: SIGTERM and wait for the exit (graceful shutdown). Sets STOP_MS.
+stop_server() {
+  local t0 p=$PID rest=()
+  t0=$(now_ms)
+  kill -TERM "$p" 2>/dev/null || true
+  wait "$p" 2>/dev/null || true
+  STOP_MS=$(($(now_ms) - t0))
+  for x in "${pids[@]}"; do [ "$x" = "$p" ] || rest+=("$x"); done
+  pids=("${rest[@]}")
+}
+
+# to_ms VALUE: "707ms" / "1.2s" / "950µs" -> milliseconds (integer)
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%d\n", v + 0.5 }
+    else if (v ~ /(µs|us)$/) { sub(/(µs|us)$/, "", v); printf "%d\n", v / 1000 + 0.5 }
+    else if (v ~ /m[0-9.]+s$/) { split(v, a, "m"); sub(/s$/, "", a[2]); printf "%d\n", (a[1] * 60 + a[2]) * 1000 + 0.5 }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%d\n", v * 1000 + 0.5 }
+    else print "" }'
+}
+
+pg_setup() {
+  if [ -n "${BENCH_PG:-}" ]; then pg_admin=$BENCH_PG
+  else
+    pg_admin=$(bash scripts/ensure-postgres.sh "$work/pg") || return 1
+    [ -d "$work/pg/data" ] && pg_cluster=$work/pg
+  fi
+  psql -X -q "$pg_admin" -c 'select 1' >/dev/null
+}
+
+DB_DSN= # set by new_db
+new_db() {
+  local name base query
+  name="shuzhi_bench_$$_$1"
+  psql -X -q -v ON_ERROR_STOP=1 "$pg_admin" -c "CREATE DATABASE \"$name\"" >/dev/null
+  dbs+=("$name")
+  base=${pg_admin%%\?*}
+  query=
+  [ "$base" != "$pg_admin" ] && query="?${pg_admin#*\?}"
+  DB_DSN="${base%/*}/$name$query"
+}
+
+# run_wrk LABEL URL [wrk -H args...]: appends a row to WRK_ROWS.
+WRK_ROWS=() WRK_N=0
+run_wrk() {
+  local label=$1 url=$2; shift 2
+  WRK_N=$((WRK_N + 1))
+  local f=$work/wrk-$WRK_N.txt rps p50 p99 non2xx sockerr reqs
+  wrk -t"$THREADS" -c"$CONNS" -d2s "$@" "$url" >/dev/null # warm-up, not reported
+  log "  wrk $label ($DURATION)"
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" >"$f"
+  rps=$(awk '/^Requests\/sec:/ {printf "%d", $2 + 0.5}' "$f")
+  reqs=$(awk '/requests in/ {print $1}' "$f")
+  p50=$(awk '$1 == "50%" {print $2}' "$f")
+  p99=$(awk '$1 == "99%" {print $2}' "$f")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$f"); non2xx=${non2xx:-0}
+  sockerr=$(sed -n 's/.*Socket errors: //p' "$f"); sockerr=${sockerr:-none}
+  WRK_ROWS+=("| $CUR_NAME | $label | $rps | $p50 | $p99 | $reqs | $non2xx | $sockerr |")
+  RAW+=("### $CUR_NAME — $label" "" '```' "$(cat "$f")" '```' "")
+}
+
+START_ROWS=() MEM_ROWS=() RAW=() NOTES=()
+
+bench_backend() {
+  CUR=$1
+  local dbargs=() cold=() warm=() coldself=() warmself=() seed=() stops=() dir i tok sess s code
+  case $CUR in
+    sqlite) CUR_NAME=SQLite ;;
+    postgres)
+      CUR_NAME=PostgreSQL
+      if ! pg_setup; then NOTES+=("PostgreSQL: no server reachable, skipped."); log "PostgreSQL unavailable: skipped"; return 0; fi
+      ;;
+    *) die "unknown backend $CUR" ;;
+  esac
+  log "== $CUR_NAME: start-up ($REPS x cold + warm)"
+  for i in $(seq "$REPS"); do
+    dir=$work/data-$CUR-$i
+    dbargs=()
+    if [ "$CUR" = postgres ]; then new_db "$i"; dbargs=(--db "$DB_DSN"); fi
+    start_server "$CUR-cold-$i" "$dir" "${dbargs[@]}"
+    cold+=("$READY_MS"); coldself+=("$(to_ms "$SELF_MS")"); seed+=("$(to_ms "$SEED_MS")")
+    [ -n "$SEED_MS" ] || die "$CUR_NAME cold start $i did not seed the demo district"
+    stop_server; stops+=("$STOP_MS")
+    start_server "$CUR-warm-$i" "$dir" "${dbargs[@]}"
+    warm+=("$READY_MS"); warmself+=("$(to_ms "$SELF_MS")")
+    [ -z "$SEED_MS" ] || die "$CUR_NAME warm start $i seeded again"
+    stop_server; stops+=("$STOP_MS")
+    log "  run $i: cold ${cold[-1]} ms (seeding ${seed[-1]} ms), warm ${warm[-1]} ms"
+  done
+  START_ROWS+=("| $CUR_NAME | empty data dir (migrate + seed demo) | $(median "${cold[@]}") | ${cold[*]} | $(median "${coldself[@]}") | $(median "${seed[@]}") |")
+  START_ROWS+=("| $CUR_NAME | warm data dir (second start) | $(median "${warm[@]}") | ${warm[*]} | $(median "${warmself[@]}") | – |")
+  STOP_ROWS+=("| $CUR_NAME | $(median "${stops[@]}") | ${stops[*]} |")
+
+  # Load server: the last repetition's data (already seeded), a fresh token.
+  tok=$("$BIN" token issue --data-dir "$dir" "${dbargs[@]}" --log-level warn --org "$ORG" --name bench \
+    --scopes users:read,divisions:read 2>"$work/token-$CUR.log") || { cat "$work/token-$CUR.log" >&2; die "token issue"; }
+  start_server "$CUR-load" "$dir" "${dbargs[@]}"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -c "$work/cookies-$CUR" -H 'Content-Type: application/json' \
+    -d "$LOGIN" "http://$ADDR/api/v1/auth/login")
+  [ "$code" = 200 ] || die "$CUR_NAME login returned $code"
+  sess=$(awk '$6 == "shuzhi_session" {print $7}' "$work/cookies-$CUR")
+  [ -n "$sess" ] || die "no session cookie"
+  sleep 5
+  local rss_idle; rss_idle=$(awk '/^VmRSS:/ {print $2}' "/proc/$PID/status")
+  for h in "Cookie: shuzhi_session=$sess" "Authorization: Bearer $tok"; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "$h" "http://$ADDR/api/v1/users?pageSize=20")
+    [ "$code" = 200 ] || die "$CUR_NAME GET /api/v1/users with ${h%%:*} returned $code"
+  done
+  log "== $CUR_NAME: load (wrk -t$THREADS -c$CONNS -d$DURATION)"
+  run_wrk "GET /healthz" "http://$ADDR/healthz"
+  run_wrk "GET /api/v1/users?pageSize=20 (session cookie)" "http://$ADDR/api/v1/users?pageSize=20" -H "Cookie: shuzhi_session=$sess"
+  run_wrk "GET /api/v1/users?pageSize=20 (bearer token)" "http://$ADDR/api/v1/users?pageSize=20" -H "Authorization: Bearer $tok"
+  local rss_after hwm errs
+  rss_after=$(awk '/^VmRSS:/ {print $2}' "/proc/$PID/status")
+  hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$PID/status")
+  errs=$(grep -c 'level=ERROR' "$work/$CUR-load.log" || true)
+  MEM_ROWS+=("| $CUR_NAME | $((rss_idle / 1024)) MiB ($rss_idle kB) | $((rss_after / 1024)) MiB | $((hwm / 1024)) MiB |")
+  if [ "$errs" -gt 0 ]; then
+    NOTES+=("$CUR_NAME load server logged $errs ERROR lines, e.g.: \`$(grep -m1 'level=ERROR' "$work/$CUR-load.log" | cut -c1-220)\`")
+  fi
+  stop_server
+}
+
+STOP_ROWS=()
+size=$(stat -c %s "$BIN")
+for b in $BACKENDS; do bench_backend "$b"; done
+
+GO_SMOKE= GO_REAL=
+if [ "$GOBENCH" = 1 ]; then
+  log "== go benchmarks: smoke (-benchtime 1x ./...)"
+  GO_SMOKE=$(go test -run '^$' -bench . -benchtime 1x ./... 2>&1 | grep -v 'no test files') || die "go benchmark smoke failed:
+$GO_SMOKE"
+  log "== go benchmarks: crypto and demo district"
+  GO_REAL=$(go test -run '^$' -bench . -benchmem ./internal/platform/crypto/ ./internal/demo/district/ 2>&1) ||
+    die "go benchmarks failed:
+$GO_REAL"
+fi
+
+# bench_table: Go benchmark lines -> Markdown table.
+bench_table() {
+  echo "| Benchmark | ns/op | MB/s | B/op | allocs/op |"
+  echo "|---|--:|--:|--:|--:|"
+  awk '/^Benchmark/ {
+    name = $1; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
+    ns = mbs = bop = al = "–"
+    for (i = 3; i < NF; i++) {
+      if ($(i+1) == "ns/op") ns = $i
+      if ($(i+1) == "MB/s") mbs = $i
+      if ($(i+1) == "B/op") bop = $i
+      if ($(i+1) == "allocs/op") al = $i
+    }
+    printf "| %s | %s | %s | %s | %s |\n", name, ns, mbs, bop, al }'
+}
+
+summary() {
+  echo "## Results"
+  echo
+  echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (working tree has local changes)')"
+  echo "- Machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores, $(awk '/^MemTotal:/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM; $(go version 2>/dev/null | awk '{print $3}'); $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
+  echo "- Server: \`$("$BIN" version 2>/dev/null | head -1)\`, \`serve --demo --log-level warn\`, embedded NATS; wrk and the server share the same cores"
+  echo
+  echo "### Binary"
+  echo
+  echo "| File | Bytes | MiB |"
+  echo "|---|--:|--:|"
+  echo "| $BIN | $size | $(awk -v s="$size" 'BEGIN {printf "%.1f", s/1048576}') |"
+  echo
+  echo "### Start-up to /readyz 200 (median of $REPS)"
+  echo
+  echo "Process start to the first 200 from /readyz as seen by curl polling every 10 ms; \"self-reported\" is the server's own \"ready in\" line."
+  echo
+  echo "| Backend | Data | Median ms | Runs ms | Self-reported ms (median) | Demo seeding ms (median) |"
+  echo "|---|---|--:|---|--:|--:|"
+  printf '%s\n' "${START_ROWS[@]}"
+  echo
+  echo "Graceful stop (SIGTERM to exit, idle server):"
+  echo
+  echo "| Backend | Median ms | Runs ms |"
+  echo "|---|--:|---|"
+  printf '%s\n' "${STOP_ROWS[@]}"
+  echo
+  echo "### Memory (VmRSS)"
+  echo
+  echo "| Backend | Idle (ready, 1 login, +5 s) | After the wrk runs | Peak (VmHWM) |"
+  echo "|---|--:|--:|--:|"
+  printf '%s\n' "${MEM_ROWS[@]}"
+  echo
+  echo "### Throughput (wrk -t$THREADS -c$CONNS -d$DURATION --latency)"
+  echo
+  echo "| Backend | Request | Requests/s | p50 | p99 | Requests | Non-2xx | Socket errors |"
+  echo "|---|---|--:|--:|--:|--:|--:|---|"
+  printf '%s\n' "${WRK_ROWS[@]}"
+  echo
+  if [ ${#NOTES[@]} -gt 0 ]; then
+    echo "Notes:"
+    echo
+    printf -- '- %s\n' "${NOTES[@]}"
+    echo
+  fi
+  if [ "$GOBENCH" = 1 ]; then
+    echo "### Go benchmarks"
+    echo
+    echo "\`go test -run '^\$' -bench . -benchmem ./internal/platform/crypto/ ./internal/demo/district/\`:"
+    echo
+    printf '%s\n' "$GO_REAL" | bench_table
+    echo
+    echo '```'
+    printf '%s\n' "$GO_REAL"
+    echo '```'
+    echo
+    echo "Smoke, \`go test -run '^\$' -bench . -benchtime 1x ./...\` (packages without test files left out):"
+    echo
+    echo '```'
+    printf '%s\n' "$GO_SMOKE"
+    echo '```'
+    echo
+  fi
+  echo "<details><summary>Raw wrk output</summary>"
+  echo
+  printf '%s\n' "${RAW[@]}"
+  echo "</details>"
+  echo
+  echo "bench.sh took $(($(date +%s) - script_start)) s."
+}
+
+if [ -n "$OUT" ]; then summary | tee "$OUT"; else summary; fi
