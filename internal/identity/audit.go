@@ -15,6 +15,7 @@ import (
 type AuditEntry struct {
 	ID        string         `json:"id"`
 	At        time.Time      `json:"at"`
+	OrgID     string         `json:"orgId,omitempty"`
 	ActorKind string         `json:"actorKind"`
 	ActorID   string         `json:"actorId"`
 	ActorName string         `json:"actorName"`
@@ -34,7 +35,7 @@ func (s *Service) audit(ctx context.Context, action, subject string, detail map[
 	p := authz.From(ctx)
 	e := AuditEntry{ID: newID(), At: s.now().UTC(), Action: action, Subject: subject, Detail: detail}
 	if p != nil {
-		e.ActorKind, e.ActorID, e.ActorName, e.ScopeKey = string(p.Kind), p.ID, p.Name, p.Scope
+		e.ActorKind, e.ActorID, e.ActorName, e.ScopeKey, e.OrgID = string(p.Kind), p.ID, p.Name, p.Scope, p.OrgID
 	} else {
 		e.ActorKind, e.ActorID, e.ActorName = "anonymous", "", ""
 	}
@@ -56,6 +57,9 @@ func (s *Service) writeAudit(ctx context.Context, e AuditEntry) error {
 		return err
 	}
 	if s.events != nil {
+		if err := s.events.Emit(ctx, Audited{Entry: e}, e.Subject); err != nil {
+			return err
+		}
 		if ev := eventFor(e.Action, e.Subject, e.Detail); ev != nil {
 			if err := s.events.Emit(ctx, ev, e.Subject); err != nil {
 				return err

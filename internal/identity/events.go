@@ -46,6 +46,14 @@ type TokenChanged struct {
 
 func (TokenChanged) EventType() string { return "identity.token.changed" }
 
+// Audited carries every audit entry (administrative changes, logins and
+// failures) to the ledger, which records it as evidence.
+type Audited struct {
+	Entry AuditEntry `json:"entry"`
+}
+
+func (Audited) EventType() string { return "identity.audited" }
+
 // Emitter records events in the caller's transaction (the outbox).
 type Emitter interface {
 	Emit(ctx context.Context, ev bus.Event, subject string) error
