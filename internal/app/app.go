@@ -16,6 +16,7 @@ import (
 
 	"github.com/shuzhi-gov/shuzhi/internal/geo"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
+	"github.com/shuzhi-gov/shuzhi/internal/ledger"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/bus"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/config"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/crypto"
@@ -49,6 +50,7 @@ type Core struct {
 	Identity *identity.Service
 	Geo      *geo.Service
 	Outbox   *outbox.Outbox
+	Ledger   *ledger.Log
 }
 
 // Open builds the core: opens and migrates the database, loads or creates
@@ -89,11 +91,29 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Core, err
 		d.Close()
 		return nil, err
 	}
-	return &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: geo.New(d), Outbox: ob}, nil
+	lg, err := ledger.Open(ctx, d, prof, ledger.Options{Origin: cfg.LedgerOrigin, CheckpointFile: CheckpointFile(cfg), Log: log})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: geo.New(d), Outbox: ob, Ledger: lg}, nil
 }
 
-// Close releases the database.
-func (c *Core) Close() error { return c.DB.Close() }
+// CheckpointFile is where the ledger keeps a copy of its latest signed
+// checkpoint outside the database.
+func CheckpointFile(cfg *config.Config) string {
+	return filepath.Join(cfg.DataDir, "ledger", "checkpoint")
+}
+
+// Close stops the ledger (committing queued appends) and releases the
+// database.
+func (c *Core) Close() error {
+	lerr := c.Ledger.Close()
+	if err := c.DB.Close(); err != nil {
+		return err
+	}
+	return lerr
+}
 
 // ResetData deletes every row of every module's tables (demo reset). The
 // schema and keys stay.
@@ -104,7 +124,7 @@ func (c *Core) ResetData(ctx context.Context) error {
 				return fmt.Errorf("reset %s: %w", t, err)
 			}
 		}
-		for _, t := range []string{"bus_processed", "outbox"} {
+		for _, t := range []string{"bus_processed", "outbox"} { // platform tables
 			if _, err := c.DB.Exec(ctx, "DELETE FROM "+t); err != nil {
 				return err
 			}

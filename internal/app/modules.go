@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/shuzhi-gov/shuzhi/internal/geo"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
+	"github.com/shuzhi-gov/shuzhi/internal/ledger"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 )
 
@@ -15,12 +16,14 @@ func migrations() []db.Migrations {
 		db.PlatformMigrations(),
 		identity.Migrations(),
 		geo.Migrations(),
+		ledger.Migrations(),
 	}
 }
 
 // tables lists every module's tables, dependants first, for demo resets.
 func tables() []string {
 	var out []string
+	out = append(out, ledger.Tables...)
 	out = append(out, geo.Tables...)
 	out = append(out, identity.Tables...)
 	return out

@@ -71,6 +71,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Modules.
 	s.Identity.Routes(s.API, identity.CookieOptions{Secure: s.Cfg.SecureCookies})
 	s.Geo.Routes(s.API)
+	s.Ledger.Routes(mux, s.API)
 
 	httpx.Register(s.API, httpx.Op{Operation: huma.Operation{OperationID: "meta", Method: http.MethodGet, Path: "/api/v1/meta",
 		Summary: "Version and settings of this platform", Tags: []string{"Platform"}}, Public: true},
@@ -139,11 +140,17 @@ func (s *Server) Serve(ctx context.Context) error {
 			return err
 		}
 	}
+	stopAudit, err := s.recordAudit()
+	if err != nil {
+		s.closeAll()
+		return err
+	}
+	defer stopAudit()
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	relayDone := make(chan struct{})
 	go func() {
 		defer close(relayDone)
-		s.Outbox.Relay(relayCtx, s.Bus, time.Second, s.Log)
+		s.Outbox.Relay(relayCtx, s.Bus, 250*time.Millisecond, s.Log)
 	}()
 	defer func() { stopRelay(); <-relayDone }()
 	errc := make(chan error, 1)
@@ -152,6 +159,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case err := <-errc:
 		stopRelay()
 		<-relayDone
+		stopAudit()
 		s.closeAll()
 		return err
 	case <-ctx.Done():
@@ -160,7 +168,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.Log.Info("shutting down", "timeout", s.Cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.Cfg.ShutdownTimeout)
 	defer cancel()
-	err := s.http.Shutdown(sctx)
+	err = s.http.Shutdown(sctx)
 	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
 		err = e
 	}
@@ -168,6 +176,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	_, _ = s.Outbox.RelayOnce(sctx, s.Bus, 1024)
 	stopRelay()
 	<-relayDone
+	stopAudit()
 	s.closeAll()
 	return err
 }

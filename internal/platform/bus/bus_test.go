@@ -660,3 +660,56 @@ func mqttPublish(t *testing.T, addr, topic, payload string) {
 	expect("PUBACK", []byte{0x40, 2, 0, 1})
 	_, _ = conn.Write([]byte{0xE0, 0})
 }
+
+func TestConcurrentSubscription(t *testing.T) {
+	t.Parallel()
+	b := openEmbedded(t, nil)
+	const n = 200
+	var mu sync.Mutex
+	got := map[int]int{}
+	inflight, peak := 0, 0
+	done := make(chan struct{})
+	stop, err := Subscribe(b, "concurrent", func(ctx context.Context, env Envelope, ev concEvent) error {
+		mu.Lock()
+		inflight++
+		peak = max(peak, inflight)
+		mu.Unlock()
+		time.Sleep(2 * time.Millisecond)
+		mu.Lock()
+		inflight--
+		got[ev.N]++
+		if len(got) == n {
+			close(done)
+		}
+		mu.Unlock()
+		return nil
+	}, NewMemoryDedup(), WithConcurrency(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := Publish(context.Background(), b, concEvent{N: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("handled %d of %d events", len(got), n)
+	}
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	for i, c := range got {
+		if c != 1 {
+			t.Fatalf("event %d handled %d times", i, c)
+		}
+	}
+	if peak < 2 {
+		t.Fatalf("handlers never ran concurrently (peak %d)", peak)
+	}
+}
+
+type concEvent struct{ N int }
+
+func (concEvent) EventType() string { return "test.concurrent" }

@@ -73,6 +73,7 @@ type subOptions struct {
 	backoff       []time.Duration
 	maxAckPending int
 	eventType     string
+	concurrency   int
 }
 
 // WithAckWait sets how long the server waits for an ack before redelivering
@@ -99,11 +100,18 @@ func WithMaxAckPending(n int) SubscribeOption { return func(o *subOptions) { o.m
 // WithEventType overrides the event type taken from T's zero value.
 func WithEventType(t string) SubscribeOption { return func(o *subOptions) { o.eventType = t } }
 
+// WithConcurrency handles up to n messages of the subscription at once (in
+// no particular order), for handlers that wait on I/O, such as appends to
+// the group-committing ledger. Default 1: one at a time, in stream order.
+func WithConcurrency(n int) SubscribeOption { return func(o *subOptions) { o.concurrency = n } }
+
 type subscription struct {
 	b        *Bus
 	consumer string
 	cancel   context.CancelFunc
 	cc       jetstream.ConsumeContext
+	// closeWork ends the workers of a concurrent subscription.
+	closeWork func()
 
 	mu       sync.Mutex
 	stopped  bool
@@ -121,6 +129,9 @@ func (s *subscription) stop() {
 		s.cancel()
 		s.cc.Stop()
 		s.inflight.Wait()
+		if s.closeWork != nil {
+			s.closeWork()
+		}
 		s.b.mu.Lock()
 		delete(s.b.subs, s)
 		s.b.mu.Unlock()
@@ -203,14 +214,35 @@ func Subscribe[T Event](b *Bus, consumer string, handle func(ctx context.Context
 	log := b.log.With("consumer", consumer, "type", o.eventType)
 	h := &msgHandler[T]{s: s, log: log, handle: handle, dedup: dedup, opts: o, ctx: subCtx}
 
-	s.cc, err = cons.Consume(func(msg jetstream.Msg) {
+	deliver := func(msg jetstream.Msg) {
 		if !s.enter() {
 			return // stopping; the message is redelivered after AckWait
 		}
 		defer s.inflight.Done()
 		h.process(msg)
-	},
-		jetstream.PullMaxMessages(16),
+	}
+	pull := 16
+	if o.concurrency > 1 {
+		work := make(chan jetstream.Msg)
+		for range o.concurrency {
+			go func() {
+				for msg := range work {
+					h.process(msg)
+					s.inflight.Done()
+				}
+			}()
+		}
+		s.closeWork = func() { close(work) }
+		deliver = func(msg jetstream.Msg) {
+			if !s.enter() {
+				return
+			}
+			work <- msg
+		}
+		pull = max(pull, 2*o.concurrency)
+	}
+	s.cc, err = cons.Consume(deliver,
+		jetstream.PullMaxMessages(pull),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			if subCtx.Err() == nil {
 				log.Warn("consume error", "err", err)

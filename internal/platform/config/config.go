@@ -37,6 +37,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	SessionTTL      time.Duration
 	SecureCookies   bool
+	LedgerOrigin    string
 	ConfigFile      string
 }
 
@@ -129,6 +130,7 @@ var Settings = []Setting{
 	{"log-format", "text", "log format: text or json", str(func(c *Config) *string { return &c.LogFormat })},
 	{"shutdown-timeout", "20s", "how long graceful shutdown waits for in-flight requests", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"session-ttl", "8h", "lifetime of a browser session", duration(func(c *Config) *time.Duration { return &c.SessionTTL })},
+	{"ledger-origin", "shuzhi.local/ledger", "name of this node's tamper-evident log (the checkpoint origin line); keep it stable and unique", str(func(c *Config) *string { return &c.LedgerOrigin })},
 	{"secure-cookies", "false", "mark cookies Secure (set when served over HTTPS)", boolean(func(c *Config) *bool { return &c.SecureCookies })},
 }
 
