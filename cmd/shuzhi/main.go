@@ -5,6 +5,8 @@
 //	shuzhi demo [--reset]          seed (or reset and reseed) the demo district
 //	shuzhi user create|passwd|roles|list
 //	shuzhi token issue|revoke|list
+//	shuzhi ledger verify|prove|check|witness-add
+//	shuzhi witness key|run
 //	shuzhi version
 package main
 
@@ -27,6 +29,8 @@ Usage:
   shuzhi demo    [--reset] [settings]  seed the demo district (姑苏区); --reset wipes data first
   shuzhi user    create|passwd|roles|list [options]
   shuzhi token   issue|revoke|list [options]
+  shuzhi ledger  verify | prove <index|leaf-hash> | check <proof-file> | witness-add --vkey K
+  shuzhi witness key|run --name N --dir D --log URL   watch and cosign another node's ledger
   shuzhi version
 
 Run "shuzhi serve --help" for every setting, its environment variable and default.
@@ -38,6 +42,9 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
+	}
+	if errors.Is(err, errFailed) {
+		os.Exit(1) // the findings are printed already
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shuzhi:", err)
@@ -62,6 +69,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 		return userCmd(ctx, rest, stdout, stderr, env)
 	case "token":
 		return tokenCmd(ctx, rest, stdout, stderr, env)
+	case "ledger":
+		return ledgerCmd(ctx, rest, stdout, stderr, env)
+	case "witness":
+		return witnessCmd(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "shuzhi", version())
 		return nil

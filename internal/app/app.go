@@ -174,3 +174,23 @@ func busConfig(cfg *config.Config, log *slog.Logger) (bus.Config, error) {
 	}
 	return bc, nil
 }
+
+// OpenStore opens and migrates the database and loads the keys, without
+// starting any module (for `ledger verify`, which must read a possibly
+// damaged log without touching it).
+func OpenStore(ctx context.Context, cfg *config.Config) (*db.DB, *crypto.Profile, error) {
+	d, err := db.Open(ctx, db.Options{DSN: cfg.DB, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := d.Migrate(ctx, migrations()); err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	prof, err := crypto.LoadOrCreate(filepath.Join(cfg.DataDir, "keys"), cfg.CryptoProfile, crypto.KeyFiles{Signing: cfg.SigningKeyFile, Field: cfg.FieldKeyFile})
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, prof, nil
+}

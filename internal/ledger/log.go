@@ -42,6 +42,9 @@ type Options struct {
 	CheckpointEvery time.Duration
 	// TileCache is the number of full tiles kept in memory (default 4096).
 	TileCache int
+	// ReadOnly opens the log for proofs and reads only: no sequencer runs
+	// and Append fails.
+	ReadOnly bool
 	// CheckpointFile, when set, receives a copy of every signed checkpoint
 	// outside the database, so that a database rolled back to an older copy
 	// is detected by Verify.
@@ -128,6 +131,11 @@ func Open(ctx context.Context, d *db.DB, prof *crypto.Profile, opts Options) (*L
 	l.orgKeys = &orgKeys{db: d, prof: prof, keys: map[string]crypto.Signer{}}
 	if err := l.load(ctx); err != nil {
 		return nil, err
+	}
+	if opts.ReadOnly {
+		close(l.stop)
+		close(l.stopped)
+		return l, nil
 	}
 	go l.sequence()
 	return l, nil

@@ -193,6 +193,7 @@ func Verify(ctx context.Context, d *db.DB, prof *crypto.Profile, origin, checkpo
 	if next != rep.Size {
 		rep.add(min(next, rep.Size), "the log's size is %d but the stored bundles hold %d entries", rep.Size, next)
 	}
+	var badRoots []int64
 	for _, c := range cps {
 		rep.Checkpoints++
 		cp, err := checkpoint.Verify([]byte(c.note), lv)
@@ -209,8 +210,12 @@ func Verify(ctx context.Context, d *db.DB, prof *crypto.Profile, origin, checkpo
 			continue
 		}
 		if root != cp.Root {
-			rep.add(-1, "checkpoint of size %d: signed root differs from the root recomputed from the stored entries", c.size)
+			badRoots = append(badRoots, c.size)
 		}
+	}
+	if len(badRoots) > 0 {
+		rep.add(-1, "%d signed checkpoints (sizes %d to %d) have roots that differ from the roots recomputed from the stored entries",
+			len(badRoots), badRoots[0], badRoots[len(badRoots)-1])
 	}
 	if fileCP != nil {
 		size := int64(fileCP.Size)

@@ -1,0 +1,427 @@
+package ledger
+
+// Benchmarks for issue 3 (tamper-evident ledger): durable appends per second
+// with 1, 64 and 1024 concurrent writers on SQLite and PostgreSQL, in the
+// international and the 国密 profile, and server-side inclusion-proof time on
+// large logs. scripts/bench-ledger.sh runs them with the settings reported in
+// docs/PERFORMANCE.md ("Ledger (issue 3)").
+//
+// Sub-benchmarks:
+//
+//	BenchmarkAppend/{sqlite,sqlite-syncfull,postgres}/writers={1,64,1024}[/profile=gm]
+//	BenchmarkProveInclusion/size={N}/{cold,warm}
+//
+// sqlite is the platform's setting (WAL, synchronous=NORMAL); sqlite-syncfull
+// is the same database with PRAGMA synchronous=FULL applied to every
+// connection by a driver connection hook (db.go is not changed), so that
+// every commit is fsynced.
+//
+// The proof benchmark builds a log of each size once (through the real
+// Append path) and keeps it for the run. Sizes come from
+// SHUZHI_BENCH_PROOF_SIZES (comma-separated, e.g. "1000000,10000000"); by
+// default only 65,536, so that the `-benchtime 1x ./...` smoke run stays
+// fast. SHUZHI_BENCH_PROOF_DIR, when set, is where those SQLite files are
+// built (default: a temp dir removed at the end).
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"modernc.org/sqlite"
+
+	"github.com/shuzhi-gov/shuzhi/internal/platform/crypto"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db/dbtest"
+)
+
+// benchOrgs is the number of acting organisations the writers are spread
+// over (writer g acts for organisation g mod benchOrgs). Each commit signs one
+// attestation per organisation present in it.
+const benchOrgs = 16
+
+// benchRecord is a realistic audit record: UUIDs for actor, organisation and
+// reference, a SHA-256 payload hash, a request id and Chinese purpose and
+// basis. It encodes to about 300 bytes (checked in BenchmarkAppend).
+func benchRecord(i int, org string) Record {
+	return Record{
+		ActorKind:   "user",
+		ActorID:     fmt.Sprintf("0193a4f2-7c1e-7b3a-9f4e-%012x", i%5000),
+		ActorName:   "王晓明",
+		OrgID:       org,
+		Module:      "identity",
+		Action:      "user.roles",
+		Subject:     fmt.Sprintf("user:0193a4f2-8d2f-7c4b-a05f-%012x", i),
+		Purpose:     "岗位调整",
+		Basis:       "数据安全法第27条",
+		PayloadHash: fmt.Sprintf("%064x", uint64(i)*0x9e3779b97f4a7c15),
+		RequestID:   fmt.Sprintf("req-%016x", i),
+		Ref:         fmt.Sprintf("0193a4f2-9e30-7d5c-b160-%012x", i),
+		Time:        time.UnixMilli(1_790_000_000_000 + int64(i)),
+	}
+}
+
+func benchOrg(g int) string { return fmt.Sprintf("0193a4f2-0000-7000-8000-%012d", g%benchOrgs) }
+
+// syncFullDirs holds the data directories whose SQLite connections get
+// PRAGMA synchronous=FULL (see the connection hook below).
+var (
+	syncFullDirs     sync.Map // dir -> true
+	syncFullHookOnce sync.Once
+)
+
+func registerSyncFullHook() {
+	syncFullHookOnce.Do(func() {
+		sqlite.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, dsn string) error {
+			match := false
+			syncFullDirs.Range(func(k, _ any) bool {
+				if strings.Contains(dsn, k.(string)) {
+					match = true
+					return false
+				}
+				return true
+			})
+			if !match {
+				return nil
+			}
+			_, err := c.ExecContext(context.Background(), "PRAGMA synchronous=FULL", []driver.NamedValue{})
+			return err
+		})
+	})
+}
+
+// openBenchDB opens a fresh, migrated database for backend ("sqlite",
+// "sqlite-syncfull" or "postgres").
+func openBenchDB(b *testing.B, backend string) *db.DB {
+	b.Helper()
+	ctx := context.Background()
+	var d *db.DB
+	switch backend {
+	case "sqlite":
+		d = dbtest.Open(b, db.SQLite)
+	case "postgres":
+		d = dbtest.Open(b, db.Postgres)
+	case "sqlite-syncfull":
+		registerSyncFullHook()
+		dir := b.TempDir()
+		syncFullDirs.Store(dir, true)
+		b.Cleanup(func() { syncFullDirs.Delete(dir) })
+		var err error
+		d, err = db.Open(ctx, db.Options{DataDir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { d.Close() })
+	default:
+		b.Fatalf("unknown backend %q", backend)
+	}
+	if _, err := d.Migrate(ctx, []db.Migrations{Migrations()}); err != nil {
+		b.Fatal(err)
+	}
+	if d.Dialect() == db.SQLite {
+		// Report the synchronous setting every pooled connection has: open
+		// all of them (up to 8) at once and read it on each.
+		want := map[string]int{"sqlite": 1, "sqlite-syncfull": 2}[backend]
+		var wg sync.WaitGroup
+		errc := make(chan error, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tx, err := d.SQL().BeginTx(ctx, nil)
+				if err != nil {
+					errc <- err
+					return
+				}
+				defer tx.Rollback()
+				var v int
+				if err := tx.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&v); err != nil {
+					errc <- err
+					return
+				}
+				if v != want {
+					errc <- fmt.Errorf("PRAGMA synchronous = %d on a connection, want %d", v, want)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}()
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			b.Fatal(err)
+		}
+	}
+	return d
+}
+
+func BenchmarkAppend(b *testing.B) {
+	enc, _ := func() ([]byte, error) { r := benchRecord(123456, benchOrg(3)); return r.Encode() }()
+	b.Logf("record encodes to %d bytes", len(enc))
+	for _, backend := range []string{"sqlite", "sqlite-syncfull", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			for _, w := range []int{1, 64, 1024} {
+				b.Run(fmt.Sprintf("writers=%d", w), func(b *testing.B) {
+					benchAppend(b, backend, crypto.ProfileIntl, w)
+				})
+				b.Run(fmt.Sprintf("writers=%d/profile=gm", w), func(b *testing.B) {
+					benchAppend(b, backend, crypto.ProfileGM, w)
+				})
+			}
+		})
+	}
+}
+
+// benchAppend runs b.N appends from w goroutines against a fresh log and
+// reports appends/s (records committed per second, the attestations the
+// ledger adds not counted), entries/s (with them) and the mean group-commit
+// size.
+func benchAppend(b *testing.B, backend, profile string, w int) {
+	ctx := context.Background()
+	d := openBenchDB(b, backend)
+	prof, err := crypto.NewEphemeral(profile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := Open(ctx, d, prof, Options{Origin: "shuzhi.bench/ledger"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	// Warm up: create every organisation's key (a one-off DB write each).
+	for g := range benchOrgs {
+		if _, err := l.Append(ctx, benchRecord(-1-g, benchOrg(g))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	start := l.Size()
+	if w > b.N {
+		w = b.N
+	}
+	var next atomic.Int64
+	var failed atomic.Pointer[error]
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	t0 := time.Now()
+	for g := range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			org := benchOrg(g)
+			for {
+				i := int(next.Add(1))
+				if i > b.N {
+					return
+				}
+				if _, err := l.Append(ctx, benchRecord(i, org)); err != nil {
+					failed.Store(&err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(t0)
+	b.StopTimer()
+	if p := failed.Load(); p != nil {
+		b.Fatal(*p)
+	}
+	entries := l.Size() - start
+	atts := entries - int64(b.N)
+	groups := min(w, benchOrgs) // organisations present in a full commit
+	b.ReportMetric(float64(b.N)/el.Seconds(), "appends/s")
+	b.ReportMetric(float64(entries)/el.Seconds(), "entries/s")
+	// Each commit holds one attestation per organisation in it; with
+	// min(w,16) organisations per commit this estimates the records per commit.
+	if atts > 0 {
+		b.ReportMetric(float64(b.N)/(float64(atts)/float64(groups)), "records/commit")
+	}
+}
+
+// proofSizes are the log sizes of BenchmarkProveInclusion.
+func proofSizes(b *testing.B) []int64 {
+	v := os.Getenv("SHUZHI_BENCH_PROOF_SIZES")
+	if v == "" {
+		return []int64{65536}
+	}
+	var out []int64
+	for _, s := range strings.Split(v, ",") {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || n < 1 {
+			b.Fatalf("SHUZHI_BENCH_PROOF_SIZES: bad size %q", s)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// proofLogs caches the built logs across the benchmark's repeated calls.
+var proofLogs = map[int64]string{} // size -> SQLite data dir
+
+var proofRoot struct {
+	once sync.Once
+	dir  string
+	tmp  bool
+}
+
+// buildProofLog builds (once per test binary) a SQLite log of n records
+// through the real Append path and returns its data directory. It uses 1024
+// writers, MaxBatch 16384 and a single organisation (the platform, org ""),
+// so that each group commit is as large as the API allows.
+func buildProofLog(b *testing.B, n int64) string {
+	if dir, ok := proofLogs[n]; ok {
+		return dir
+	}
+	proofRoot.once.Do(func() {
+		proofRoot.dir = os.Getenv("SHUZHI_BENCH_PROOF_DIR")
+		if proofRoot.dir == "" {
+			d, err := os.MkdirTemp("", "shuzhi-ledger-proof-")
+			if err != nil {
+				b.Fatal(err)
+			}
+			proofRoot.dir, proofRoot.tmp = d, true
+		}
+	})
+	dir := filepath.Join(proofRoot.dir, fmt.Sprintf("size-%d", n))
+	if err := os.RemoveAll(dir); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	d, err := db.Open(ctx, db.Options{DataDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Migrate(ctx, []db.Migrations{Migrations()}); err != nil {
+		b.Fatal(err)
+	}
+	prof, err := crypto.NewEphemeral(crypto.ProfileIntl)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := Open(ctx, d, prof, Options{Origin: "shuzhi.bench/proofs", MaxBatch: 16384})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	const writers = 1024
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Pointer[error]
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				// Stop once the log (records plus attestations) has n entries.
+				if i > n || l.Size() >= n {
+					return
+				}
+				if _, err := l.Append(ctx, benchRecord(int(i), "")); err != nil {
+					failed.Store(&err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if p := failed.Load(); p != nil {
+		b.Fatal(*p)
+	}
+	var fileSize int64
+	if fi, err := os.Stat(filepath.Join(dir, "shuzhi.db")); err == nil {
+		fileSize = fi.Size()
+	}
+	b.Logf("built a log of %d entries (records+attestations) in %v (%.0f entries/s), shuzhi.db %d MiB",
+		l.Size(), time.Since(t0).Round(time.Millisecond), float64(l.Size())/time.Since(t0).Seconds(), fileSize>>20)
+	proofLogs[n] = dir
+	return dir
+}
+
+func BenchmarkProveInclusion(b *testing.B) {
+	for _, n := range proofSizes(b) {
+		b.Run(fmt.Sprintf("size=%d", n), func(b *testing.B) {
+			dir := buildProofLog(b, n)
+			// cold: a freshly opened (read-only) log per benchmark run, so
+			// its tile cache is empty; random indexes, each in a level-0
+			// tile not proved before in this run (so every proof reads at
+			// least its leaf tile from the database). The OS page cache is
+			// not dropped.
+			b.Run("cold", func(b *testing.B) { benchProve(b, dir, false) })
+			// warm: 1,000 random indexes proved once before timing, then
+			// proved again in turn.
+			b.Run("warm", func(b *testing.B) { benchProve(b, dir, true) })
+		})
+	}
+	if proofRoot.tmp {
+		os.RemoveAll(proofRoot.dir)
+		clear(proofLogs)
+		proofRoot.once = sync.Once{}
+	}
+}
+
+func benchProve(b *testing.B, dir string, warm bool) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, db.Options{DataDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	prof, err := crypto.NewEphemeral(crypto.ProfileIntl)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := Open(ctx, d, prof, Options{Origin: "shuzhi.bench/proofs", ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	size := l.Size()
+	if cp := l.checkpointSize(); cp != size {
+		b.Fatalf("latest checkpoint %d, size %d", cp, size)
+	}
+	rng := rand.New(rand.NewPCG(uint64(size), uint64(time.Now().UnixNano())))
+	var idx []int64
+	if warm {
+		for range 1000 {
+			idx = append(idx, rng.Int64N(size))
+		}
+		for _, i := range idx {
+			if _, err := l.ProveInclusion(ctx, i, size); err != nil {
+				b.Fatal(err)
+			}
+		}
+	} else {
+		tiles := (size + 255) / 256
+		if int64(b.N) > tiles {
+			b.Fatalf("cold: at most %d proofs (one per level-0 tile) at size %d; use a smaller -benchtime", tiles, size)
+		}
+		for _, t := range rng.Perm(int(tiles))[:b.N] {
+			i := int64(t)*256 + rng.Int64N(256)
+			idx = append(idx, min(i, size-1))
+		}
+	}
+	b.ResetTimer()
+	for k := range b.N {
+		p, err := l.ProveInclusion(ctx, idx[k%len(idx)], size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if k == 0 && p.Size != size {
+			b.Fatal("wrong size")
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/proof")
+}
