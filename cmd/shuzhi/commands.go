@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -39,6 +40,7 @@ func openCore(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Wr
 		return nil, nil, err
 	}
 	log := obs.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	slog.SetDefault(log) // main owns the process; libraries log through it
 	core, err := app.Open(ctx, cfg, log)
 	return core, cfg, err
 }

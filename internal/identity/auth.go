@@ -61,7 +61,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*Sessio
 	err := s.db.QueryRow(ctx, `SELECT id, password_hash, status, failed_logins, locked_until, scope_key FROM users WHERE username = ?`, username).
 		Scan(&id, &hash, &status, &failed, &lockedUntil, &scope)
 	if errors.Is(err, sql.ErrNoRows) {
-		_, _, _ = s.passwords.Verify(s.dummyHash, password)
+		_, _, _ = s.passwords.Verify(s.dummyHash(), password)
 		s.auditLogin(ctx, "login.failure", "", username, "", map[string]any{"reason": "unknown user"})
 		return nil, errBadLogin
 	}

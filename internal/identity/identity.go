@@ -8,6 +8,7 @@ import (
 	"context"
 	"embed"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,7 +66,10 @@ type Service struct {
 	policy    Policy
 	now       func() time.Time
 	log       *slog.Logger
-	dummyHash string
+	// dummyHash is a real hash to verify against for unknown usernames, so
+	// that a wrong username takes as long as a wrong password. Computed on
+	// first use: argon2id costs tens of milliseconds at every start.
+	dummyHash func() string
 }
 
 // Deps are the service's collaborators.
@@ -91,12 +95,13 @@ func New(d Deps) (*Service, error) {
 	if d.Policy == (Policy{}) {
 		d.Policy = DefaultPolicy
 	}
-	// A real hash to verify against for unknown usernames, so that a wrong
-	// username takes as long as a wrong password.
-	dummy, err := d.Passwords.Hash("not-a-real-password-4f2a")
-	if err != nil {
-		return nil, err
-	}
+	dummy := sync.OnceValue(func() string {
+		h, err := d.Passwords.Hash("not-a-real-password-4f2a")
+		if err != nil {
+			return ""
+		}
+		return h
+	})
 	return &Service{db: d.DB, passwords: d.Passwords, fields: d.Fields, sink: d.Sink, events: d.Events, policy: d.Policy, now: d.Now, log: d.Log, dummyHash: dummy}, nil
 }
 

@@ -6,9 +6,11 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -42,6 +44,18 @@ func (p *Problem) ContentType(ct string) string {
 	return ct
 }
 
+// StatusClientClosed is the (nginx) status of a request whose client went
+// away before the reply.
+const StatusClientClosed = 499
+
+// internalErrors logs the causes of 500s, which clients never see. It is the
+// process's default logger (set once by main).
+var internalErrors = slogDefault{}
+
+type slogDefault struct{}
+
+func (slogDefault) Error(msg string, args ...any) { slog.Default().Error(msg, args...) }
+
 // statusOf is the one table from error codes to HTTP statuses.
 var statusOf = map[errs.Code]int{
 	errs.CodeInvalid:         http.StatusUnprocessableEntity,
@@ -68,6 +82,12 @@ func problemFrom(status int, msg string, zh bool, causes ...error) *Problem {
 	p := &Problem{Status: status, Title: http.StatusText(status), Detail: msg}
 	for _, c := range causes {
 		if c == nil {
+			continue
+		}
+		if errors.Is(c, context.Canceled) {
+			// The client went away; nobody reads this reply. 499 keeps it
+			// out of the 5xx counts and error logs.
+			p.Status, p.Title, p.Detail, p.Code = StatusClientClosed, "Client Closed Request", "the client closed the request", "client_closed"
 			continue
 		}
 		var e *errs.Error
@@ -97,7 +117,8 @@ func problemFrom(status int, msg string, zh bool, causes ...error) *Problem {
 			continue
 		}
 		if status >= 500 {
-			continue // never leak internal errors
+			internalErrors.Error("internal error", "err", c) // never shown to the client
+			continue
 		}
 		p.Errors = append(p.Errors, errs.FieldError{Message: c.Error()})
 	}
