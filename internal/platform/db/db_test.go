@@ -27,8 +27,12 @@ func TestStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v["widgets"] != 2 || v["platform"] != 1 {
-				t.Fatalf("applied versions = %v, want widgets 2 platform 1", v)
+			plan, err := d.Plan([]db.Migrations{db.PlatformMigrations()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v["widgets"] != 2 || v["platform"] != len(plan) {
+				t.Fatalf("applied versions = %v, want widgets 2 platform %d", v, len(plan))
 			}
 			again, err := d.Migrate(ctx, testMigrations)
 			if err != nil || len(again) != 0 {
