@@ -21,6 +21,7 @@
 #                            (default: scripts/ensure-postgres.sh, i.e. 127.0.0.1:5432
 #                            when it answers, else a throwaway cluster)
 #   BENCH_OUT=FILE           also write the summary there
+#   BENCH_COMMIT=abc1234     commit to report (default: git rev-parse --short HEAD)
 #
 # Every port is chosen by the kernel (--listen 127.0.0.1:0, MQTT on :0) and
 # read back from the start-up banner, so no port is assumed free. Every
@@ -41,6 +42,7 @@ LOGIN='{"username":"staff","password":"Shuzhi@2026"}'
 ORG=平江街道办事处
 
 script_start=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d "${TMPDIR:-/tmp}/shuzhi-bench.XXXXXX")
 pids=()     # servers still running
 dbs=()      # PostgreSQL databases created here
@@ -53,6 +55,7 @@ die() { log "FAILED: $*"; exit 1; }
 cleanup() {
   local rc=$? p
   trap - EXIT INT TERM
+  [ -z "${FG:-}" ] || kill -TERM "$FG" 2>/dev/null || true
   for p in "${pids[@]}"; do
     if kill -0 "$p" 2>/dev/null; then
       kill -TERM "$p" 2>/dev/null || true
@@ -85,6 +88,9 @@ if [ ! -x "$BIN" ]; then
   go build -trimpath -ldflags "-s -w -X github.com/shuzhi-gov/shuzhi/internal/app.Version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o "$BIN" ./cmd/shuzhi
 fi
 
+HZ=$(getconf CLK_TCK)
+proc_cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }          # utime+stime, clock ticks
+machine_cpu() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; } # busy total
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 median() { # numbers as arguments
@@ -127,7 +133,7 @@ start_server() {
 
 # stop_server: SIGTERM and wait for the exit (graceful shutdown). Sets STOP_MS.
 stop_server() {
-  local t0 p=$PID rest=()
+  local t0 p=$PID rest=() x
   t0=$(now_ms)
   kill -TERM "$p" 2>/dev/null || true
   wait "$p" 2>/dev/null || true
@@ -167,22 +173,40 @@ new_db() {
   DB_DSN="${base%/*}/$name$query"
 }
 
+# run_bg CMD...: runs CMD in the background and waits for it, so that a
+# signal to this script is handled at once and cleanup can stop CMD.
+FG=
+run_bg() {
+  "$@" &
+  FG=$!
+  local rc=0
+  wait "$FG" || rc=$?
+  FG=
+  return "$rc"
+}
+
 # run_wrk LABEL URL [wrk -H args...]: appends a row to WRK_ROWS.
 WRK_ROWS=() WRK_N=0
 run_wrk() {
   local label=$1 url=$2; shift 2
   WRK_N=$((WRK_N + 1))
-  local f=$work/wrk-$WRK_N.txt rps p50 p99 non2xx sockerr reqs
-  wrk -t"$THREADS" -c"$CONNS" -d2s "$@" "$url" >/dev/null # warm-up, not reported
+  local f=$work/wrk-$WRK_N.txt rps p50 p99 non2xx sockerr reqs s0 s1 m0 m1 t0 t1 srvcores busycores usreq
+  run_bg wrk -t"$THREADS" -c"$CONNS" -d2s "$@" "$url" >/dev/null # warm-up, not reported
   log "  wrk $label ($DURATION)"
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" >"$f"
+  s0=$(proc_cpu "$PID"); m0=$(machine_cpu); t0=$(now_ms)
+  run_bg wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" >"$f"
+  s1=$(proc_cpu "$PID"); m1=$(machine_cpu); t1=$(now_ms)
   rps=$(awk '/^Requests\/sec:/ {printf "%d", $2 + 0.5}' "$f")
   reqs=$(awk '/requests in/ {print $1}' "$f")
   p50=$(awk '$1 == "50%" {print $2}' "$f")
   p99=$(awk '$1 == "99%" {print $2}' "$f")
   non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$f"); non2xx=${non2xx:-0}
   sockerr=$(sed -n 's/.*Socket errors: //p' "$f"); sockerr=${sockerr:-none}
-  WRK_ROWS+=("| $CUR_NAME | $label | $rps | $p50 | $p99 | $reqs | $non2xx | $sockerr |")
+  # CPU: the server's own (utime+stime) and the whole machine's busy time.
+  srvcores=$(awk -v a="$s0" -v b="$s1" -v hz="$HZ" -v ms=$((t1 - t0)) 'BEGIN {printf "%.2f", (b - a) / hz / (ms / 1000)}')
+  busycores=$(awk -v a="$m0" -v b="$m1" -v n="$(nproc)" 'BEGIN {split(a, x); split(b, y); printf "%.2f", (y[1] - x[1]) / (y[2] - x[2]) * n}')
+  usreq=$(awk -v a="$s0" -v b="$s1" -v hz="$HZ" -v r="$reqs" 'BEGIN {if (r > 0) printf "%d", (b - a) / hz * 1e6 / r; else print "–"}')
+  WRK_ROWS+=("| $CUR_NAME | $label | $rps | $p50 | $p99 | $reqs | $non2xx | $sockerr | $srvcores | $usreq | $busycores |")
   RAW+=("### $CUR_NAME — $label" "" '```' "$(cat "$f")" '```' "")
 }
 
@@ -236,6 +260,7 @@ bench_backend() {
   log "== $CUR_NAME: load (wrk -t$THREADS -c$CONNS -d$DURATION)"
   run_wrk "GET /healthz" "http://$ADDR/healthz"
   run_wrk "GET /api/v1/users?pageSize=20 (session cookie)" "http://$ADDR/api/v1/users?pageSize=20" -H "Cookie: shuzhi_session=$sess"
+  run_wrk "GET /api/v1/auth/me (session cookie)" "http://$ADDR/api/v1/auth/me" -H "Cookie: shuzhi_session=$sess"
   run_wrk "GET /api/v1/users?pageSize=20 (bearer token)" "http://$ADDR/api/v1/users?pageSize=20" -H "Authorization: Bearer $tok"
   local rss_after hwm errs
   rss_after=$(awk '/^VmRSS:/ {print $2}' "/proc/$PID/status")
@@ -252,15 +277,19 @@ STOP_ROWS=()
 size=$(stat -c %s "$BIN")
 for b in $BACKENDS; do bench_backend "$b"; done
 
-GO_SMOKE= GO_REAL=
+# Go benchmarks. A failure (e.g. a package that does not compile) is shown
+# in the summary and makes the script exit 1, after the figures are printed.
+GO_SMOKE= GO_REAL= GO_FAIL=0
 if [ "$GOBENCH" = 1 ]; then
   log "== go benchmarks: smoke (-benchtime 1x ./...)"
-  GO_SMOKE=$(go test -run '^$' -bench . -benchtime 1x ./... 2>&1 | grep -v 'no test files') || die "go benchmark smoke failed:
-$GO_SMOKE"
+  if ! GO_SMOKE=$(go test -run '^$' -bench . -benchtime 1x ./... 2>&1); then
+    GO_FAIL=1; NOTES+=("The Go benchmark smoke run FAILED (output below)."); log "go benchmark smoke failed"
+  fi
+  GO_SMOKE=$(printf '%s\n' "$GO_SMOKE" | grep -v 'no test files' || true)
   log "== go benchmarks: crypto and demo district"
-  GO_REAL=$(go test -run '^$' -bench . -benchmem ./internal/platform/crypto/ ./internal/demo/district/ 2>&1) ||
-    die "go benchmarks failed:
-$GO_REAL"
+  if ! GO_REAL=$(go test -run '^$' -bench . -benchmem ./internal/platform/crypto/ ./internal/demo/district/ 2>&1); then
+    GO_FAIL=1; NOTES+=("The crypto / demo district Go benchmarks FAILED (output below)."); log "go benchmarks failed"
+  fi
 fi
 
 # bench_table: Go benchmark lines -> Markdown table.
@@ -282,8 +311,15 @@ bench_table() {
 summary() {
   echo "## Results"
   echo
-  echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (working tree has local changes)')"
+  local commit=${BENCH_COMMIT:-}
+  if [ -z "$commit" ]; then
+    commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+    git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet HEAD -- . ':!scripts/bench.sh' 2>/dev/null &&
+      commit="$commit (working tree has local changes)"
+  fi
+  echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $commit"
   echo "- Machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores, $(awk '/^MemTotal:/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM; $(go version 2>/dev/null | awk '{print $3}'); $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
+  echo "- Load average (1/5/15 min) at start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- Server: \`$("$BIN" version 2>/dev/null | head -1)\`, \`serve --demo --log-level warn\`, embedded NATS; wrk and the server share the same cores"
   echo
   echo "### Binary"
@@ -314,8 +350,10 @@ summary() {
   echo
   echo "### Throughput (wrk -t$THREADS -c$CONNS -d$DURATION --latency)"
   echo
-  echo "| Backend | Request | Requests/s | p50 | p99 | Requests | Non-2xx | Socket errors |"
-  echo "|---|---|--:|--:|--:|--:|--:|---|"
+  echo "wrk and the server (and, for PostgreSQL, the database server) share the same $(nproc) cores. Each run follows an unreported 2 s warm-up. \"Server cores\" is the server process's CPU time (user+system) over the run divided by its duration; \"Server CPU/req\" the same CPU time per request (µs); \"Machine busy\" the whole machine's busy cores (server + wrk + PostgreSQL + anything else), out of $(nproc)."
+  echo
+  echo "| Backend | Request | Requests/s | p50 | p99 | Requests | Non-2xx | Socket errors | Server cores | Server CPU/req µs | Machine busy |"
+  echo "|---|---|--:|--:|--:|--:|--:|---|--:|--:|--:|"
   printf '%s\n' "${WRK_ROWS[@]}"
   echo
   if [ ${#NOTES[@]} -gt 0 ]; then
@@ -351,3 +389,4 @@ summary() {
 }
 
 if [ -n "$OUT" ]; then summary | tee "$OUT"; else summary; fi
+[ "$GO_FAIL" = 0 ] || die "Go benchmarks failed (see the summary)"
