@@ -1,3 +1,5 @@
+-- BYTEA: binary in PostgreSQL (and its distributed kin); SQLite keeps the
+-- bytes as a BLOB whatever the declared type.
 -- Tamper-evident log, stored as what it serves: C2SP entry bundles of up to
 -- 256 entries, and hash tiles of 256 hashes at tree levels 0, 8, 16, ...
 -- Every other hash is recomputed from these.
@@ -9,7 +11,7 @@ CREATE TABLE ledger_state (
 CREATE TABLE ledger_bundles (
     n     BIGINT  PRIMARY KEY,
     width INTEGER NOT NULL,
-    data  BLOB    NOT NULL
+    data  BYTEA    NOT NULL
 );
 -- data: the W hashes of tree level 8*level served as the tile; interior:
 -- the tile's hashes at the 7 levels above, level by level, so any stored
@@ -18,8 +20,8 @@ CREATE TABLE ledger_tiles (
     level    INTEGER NOT NULL,
     n        BIGINT  NOT NULL,
     width    INTEGER NOT NULL,
-    data     BLOB    NOT NULL,
-    interior BLOB    NOT NULL,
+    data     BYTEA    NOT NULL,
+    interior BYTEA    NOT NULL,
     PRIMARY KEY (level, n)
 );
 CREATE TABLE ledger_checkpoints (
