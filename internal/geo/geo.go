@@ -72,7 +72,8 @@ func (s *Service) ListGrids(ctx context.Context, within string, withBoundary boo
 	if err != nil {
 		return nil, 0, err
 	}
-	where, args := []string{"scope_key LIKE ?"}, []any{p.ScopePrefix() + "%"}
+	lo, hi := p.ScopeRange()
+	where, args := []string{"scope_key >= ? AND scope_key < ?"}, []any{lo, hi}
 	if within != "" {
 		short := strings.TrimRight(within, "0")
 		if len(within) != 12 && len(within) != 15 {
@@ -85,7 +86,8 @@ func (s *Service) ListGrids(ctx context.Context, within string, withBoundary boo
 				break
 			}
 		}
-		where, args = append(where, "scope_key LIKE ?"), append(args, short+"%")
+		lo, hi := authz.PrefixRange(short)
+		where, args = append(where, "scope_key >= ? AND scope_key < ?"), append(args, lo, hi)
 	}
 	cond := strings.Join(where, " AND ")
 	var total int

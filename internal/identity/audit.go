@@ -86,8 +86,9 @@ func (s *Service) ListAudit(ctx context.Context, f AuditFilter, limit, offset in
 	if err != nil {
 		return nil, 0, err
 	}
-	where := []string{"scope_key LIKE ?"}
-	args := []any{p.ScopePrefix() + "%"}
+	lo, hi := p.ScopeRange()
+	where := []string{"scope_key >= ? AND scope_key < ?"}
+	args := []any{lo, hi}
 	if f.Actor != "" {
 		where, args = append(where, `actor_name LIKE ? ESCAPE '\'`), append(args, db.Like(f.Actor))
 	}

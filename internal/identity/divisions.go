@@ -272,8 +272,9 @@ func (s *Service) ListDivisions(ctx context.Context, f DivisionFilter, limit, of
 	if err != nil {
 		return nil, 0, err
 	}
-	where := []string{"d.short LIKE ?"}
-	args := []any{p.ScopePrefix() + "%"}
+	lo, hi := p.ScopeRange()
+	where := []string{"d.short >= ? AND d.short < ?"}
+	args := []any{lo, hi}
 	switch {
 	case f.Parent != "":
 		pc, err := ParseDivisionCode("parent", f.Parent)

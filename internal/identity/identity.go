@@ -116,3 +116,10 @@ func System(name string) *authz.Principal {
 	}
 	return &authz.Principal{Kind: authz.KindSystem, ID: name, Name: name, DisplayName: name, Permissions: perms, Nationwide: true}
 }
+
+// scopeArgs are the bounds of the caller's region for a
+// "scope_key >= ? AND scope_key < ?" filter.
+func scopeArgs(p *authz.Principal) []any {
+	lo, hi := p.ScopeRange()
+	return []any{lo, hi}
+}

@@ -177,7 +177,7 @@ func (s *Service) GetOrg(ctx context.Context, id string) (*Org, error) {
 		return nil, err
 	}
 	o, err := scanOrg(s.db.QueryRow(ctx, `SELECT `+orgCols+` FROM orgs o JOIN divisions d ON d.code = o.division_code
-		WHERE o.id = ? AND o.scope_key LIKE ?`, id, p.ScopePrefix()+"%"))
+		WHERE o.id = ? AND o.scope_key >= ? AND o.scope_key < ?`, append([]any{id}, scopeArgs(p)...)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.NotFound("organisation", id)
 	}
@@ -190,14 +190,15 @@ func (s *Service) ListOrgs(ctx context.Context, f OrgFilter, limit, offset int) 
 	if err != nil {
 		return nil, 0, err
 	}
-	where := []string{"o.scope_key LIKE ?"}
-	args := []any{p.ScopePrefix() + "%"}
+	where := []string{"o.scope_key >= ? AND o.scope_key < ?"}
+	args := scopeArgs(p)
 	if f.DivisionCode != "" {
 		dc, err := ParseDivisionCode("divisionCode", f.DivisionCode)
 		if err != nil {
 			return nil, 0, err
 		}
-		where, args = append(where, "o.scope_key LIKE ?"), append(args, dc.Short+"%")
+		lo, hi := authz.PrefixRange(dc.Short)
+		where, args = append(where, "o.scope_key >= ? AND o.scope_key < ?"), append(args, lo, hi)
 	}
 	if f.Q != "" {
 		where, args = append(where, `(o.name LIKE ? ESCAPE '\' OR o.code LIKE ? ESCAPE '\')`), append(args, db.Like(f.Q), db.Like(f.Q))

@@ -139,7 +139,7 @@ func (s *Service) scanToken(sc interface{ Scan(...any) error }) (*Token, error) 
 }
 
 func (s *Service) getToken(ctx context.Context, p *authz.Principal, id string) (*Token, error) {
-	t, err := s.scanToken(s.db.QueryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens t JOIN orgs o ON o.id = t.org_id WHERE t.id = ? AND o.scope_key LIKE ?`, id, p.ScopePrefix()+"%"))
+	t, err := s.scanToken(s.db.QueryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens t JOIN orgs o ON o.id = t.org_id WHERE t.id = ? AND o.scope_key >= ? AND o.scope_key < ?`, append([]any{id}, scopeArgs(p)...)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.NotFound("token", id)
 	}
@@ -152,8 +152,8 @@ func (s *Service) ListTokens(ctx context.Context, orgID, q string, limit, offset
 	if err != nil {
 		return nil, 0, err
 	}
-	where := []string{"o.scope_key LIKE ?"}
-	args := []any{p.ScopePrefix() + "%"}
+	where := []string{"o.scope_key >= ? AND o.scope_key < ?"}
+	args := scopeArgs(p)
 	if orgID != "" {
 		where, args = append(where, "t.org_id = ?"), append(args, orgID)
 	}

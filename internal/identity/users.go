@@ -293,7 +293,7 @@ func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.scanUser(s.db.QueryRow(ctx, `SELECT `+userCols+userFrom+`WHERE u.id = ? AND u.scope_key LIKE ?`, id, p.ScopePrefix()+"%"))
+	u, err := s.scanUser(s.db.QueryRow(ctx, `SELECT `+userCols+userFrom+`WHERE u.id = ? AND u.scope_key >= ? AND u.scope_key < ?`, append([]any{id}, scopeArgs(p)...)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.NotFound("user", id)
 	}
@@ -309,8 +309,8 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter, limit, offset int
 	if err != nil {
 		return nil, 0, err
 	}
-	where := []string{"u.scope_key LIKE ?"}
-	args := []any{p.ScopePrefix() + "%"}
+	where := []string{"u.scope_key >= ? AND u.scope_key < ?"}
+	args := scopeArgs(p)
 	if f.Q != "" {
 		where, args = append(where, `(u.username LIKE ? ESCAPE '\' OR u.display_name LIKE ? ESCAPE '\')`), append(args, db.Like(strings.ToLower(f.Q)), db.Like(f.Q))
 	}
@@ -325,7 +325,8 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter, limit, offset int
 		if err != nil {
 			return nil, 0, err
 		}
-		where, args = append(where, "u.scope_key LIKE ?"), append(args, dc.Short+"%")
+		lo, hi := authz.PrefixRange(dc.Short)
+		where, args = append(where, "u.scope_key >= ? AND u.scope_key < ?"), append(args, lo, hi)
 	}
 	switch f.Status {
 	case "":

@@ -146,6 +146,16 @@ func (p *Principal) InScope(short string) bool {
 	return p != nil && (p.Nationwide || (p.Scope != "" && strings.HasPrefix(short, p.Scope)))
 }
 
+// PrefixRange returns the bounds lo <= key < hi of the keys that start
+// with prefix. Scope keys are digits, and '~' sorts after every digit, so a
+// B-tree index serves the range on every backend (a LIKE 'p%' filter does
+// not, on SQLite or on PostgreSQL without text_pattern_ops).
+func PrefixRange(prefix string) (lo, hi string) { return prefix, prefix + "~" }
+
+// ScopeRange is PrefixRange of the principal's scope: everything for
+// nationwide callers, nothing without a scope.
+func (p *Principal) ScopeRange() (lo, hi string) { return PrefixRange(p.ScopePrefix()) }
+
 // ScopePrefix is the prefix for SQL `scope_key LIKE prefix || '%'` filters
 // ("" for nationwide callers, which matches everything).
 func (p *Principal) ScopePrefix() string {

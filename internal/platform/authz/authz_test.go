@@ -79,3 +79,17 @@ func TestSeparationOfAdminRoles(t *testing.T) {
 		t.Error("unknown role accepted")
 	}
 }
+
+func TestScopeRangeMatchesPrefix(t *testing.T) {
+	t.Parallel()
+	keys := []string{"32", "3205", "320508", "320508017", "320508018", "320508018001", "320508018999", "320508019", "320509", "33"}
+	in := func(lo, hi, k string) bool { return k >= lo && k < hi }
+	for _, p := range []*Principal{{Scope: "320508018"}, {Scope: "320508"}, {Nationwide: true}, {}} {
+		lo, hi := p.ScopeRange()
+		for _, k := range keys {
+			if got, want := in(lo, hi, k), p.InScope(k); got != want {
+				t.Errorf("scope %q nationwide=%v key %s: range says %v, InScope says %v", p.Scope, p.Nationwide, k, got, want)
+			}
+		}
+	}
+}
