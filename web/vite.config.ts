@@ -15,6 +15,7 @@ export default defineConfig({
       '/api': backend,
       '/openapi.json': backend,
       '/readyz': backend,
+      '/ledger': backend,
     },
   },
   build: {

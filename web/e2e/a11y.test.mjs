@@ -1,18 +1,6 @@
 // (b) axe-core finds no serious or critical violations on the login page and the portal.
 import { after, before, describe, it } from 'node:test'
-import assert from 'node:assert/strict'
-import { AxeBuilder } from '@axe-core/playwright'
-import { launch, login, newPage, shot } from './helpers.mjs'
-
-async function scan(page, label) {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  for (const v of result.violations) {
-    console.log(`[axe ${label}] ${v.impact} ${v.id}: ${v.help}`)
-    for (const n of v.nodes.slice(0, 5)) console.log(`    ${n.target.join(' ')} — ${n.failureSummary?.split('\n').join(' ')}`)
-  }
-  assert.deepEqual(bad.map((v) => v.id), [], `${label}: serious/critical axe violations`)
-}
+import { launch, login, newPage, scan, shot } from './helpers.mjs'
 
 describe('accessibility', () => {
   let browser

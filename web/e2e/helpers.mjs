@@ -1,6 +1,7 @@
 // Shared browser set-up for the e2e tests: playwright-core driving Debian's
 // Chromium against a running server at $SHUZHI_URL.
 import { chromium } from 'playwright-core'
+import { AxeBuilder } from '@axe-core/playwright'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -69,4 +70,15 @@ export async function shot(page, name) {
   const file = path.join(SHOTS, `${name}.png`)
   await page.screenshot({ path: file, fullPage: true })
   return file
+}
+
+// axe-core over the current page: prints every violation, fails on serious or critical ones.
+export async function scan(page, label) {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  for (const v of result.violations) {
+    console.log(`[axe ${label}] ${v.impact} ${v.id}: ${v.help}`)
+    for (const n of v.nodes.slice(0, 5)) console.log(`    ${n.target.join(' ')} — ${n.failureSummary?.split('\n').join(' ')}`)
+  }
+  assert.deepEqual(bad.map((v) => v.id), [], `${label}: serious/critical axe violations`)
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { api, ApiError, buildUrl, configureClient, exportUrl } from '@/api/client'
+import { api, ApiError, buildUrl, configureClient, exportUrl, getText } from '@/api/client'
 import { applyFieldErrors } from '@/api/errors'
 
 function reply(status: number, body: unknown, type = 'application/json') {
@@ -116,6 +116,20 @@ describe('problem details', () => {
     expect(err).toBeInstanceOf(ApiError)
     expect(err.status).toBe(0)
     expect(notify).toHaveBeenCalled()
+  })
+})
+
+describe('plain text outside /api/v1', () => {
+  it('is fetched as is from the given path', async () => {
+    fetchMock.mockResolvedValue(new Response('shuzhi.local/ledger\n5\nroot\n', { status: 200, headers: { 'Content-Type': 'text/plain' } }))
+    expect(await getText('/ledger/checkpoint')).toBe('shuzhi.local/ledger\n5\nroot\n')
+    expect(fetchMock.mock.calls[0]![0]).toBe('/ledger/checkpoint')
+  })
+  it('turns a problem into an ApiError', async () => {
+    fetchMock.mockResolvedValue(reply(404, { title: 'not found', status: 404 }, 'application/problem+json'))
+    const err = await failure(getText('/ledger/checkpoint', { silent: true }))
+    expect(err.status).toBe(404)
+    expect(notify).not.toHaveBeenCalled()
   })
 })
 

@@ -37,10 +37,24 @@ describe('console menu per role', () => {
   it('gives sec_admin users, roles and tokens', () => {
     expect(keysFor('sec_admin')).toEqual(['home', 'users', 'roles', 'tokens'])
   })
-  it('gives the auditor only the audit log', () => {
-    expect(keysFor('auditor')).toEqual(['home', 'audit'])
+  it('gives the auditor the audit log and the ledger', () => {
+    expect(keysFor('auditor')).toEqual(['home', 'audit', 'ledger'])
+    expect(canOpen(['auditor'], 'ledger')).toBe(true)
   })
-  it.each(['dept_staff', 'dept_head', 'supervisor', 'leader'])('gives %s read-only divisions and users', (role) => {
+  it.each(['supervisor', 'leader'])('gives %s the ledger to read as well', (role) => {
+    expect(keysFor(role)).toEqual(['home', 'divisions', 'users', 'ledger'])
+    expect(canOpen([role], 'ledger')).toBe(true)
+  })
+  it.each(['dept_staff', 'dept_head', 'sys_admin', 'sec_admin', 'citizen', 'enterprise', 'grid_worker'])(
+    'does not give %s the ledger',
+    (role) => {
+      expect(canOpen([role], 'ledger')).toBe(false)
+    },
+  )
+  it('serves the ledger at /console/ledger', () => {
+    expect(menuFor(['auditor']).find((m) => m.key === 'ledger')).toEqual({ key: 'ledger', path: '/console/ledger', label: 'nav.ledger' })
+  })
+  it.each(['dept_staff', 'dept_head'])('gives %s read-only divisions and users', (role) => {
     expect(keysFor(role)).toEqual(['home', 'divisions', 'users'])
     expect(abilities([role])).toEqual({
       editDivisions: false,
@@ -52,11 +66,15 @@ describe('console menu per role', () => {
     expect(canOpen([role], 'tokens')).toBe(false)
     expect(canOpen([role], 'audit')).toBe(false)
   })
+  it.each(['supervisor', 'leader'])('gives %s nothing to edit', (role) => {
+    expect(Object.values(abilities([role])).some(Boolean)).toBe(false)
+    expect(canOpen([role], 'audit')).toBe(false)
+  })
   it.each(['citizen', 'enterprise', 'grid_worker'])('gives %s no console menu', (role) => {
     expect(keysFor(role)).toEqual([])
   })
   it('merges the menus of several roles in the canonical order without repeats', () => {
-    expect(keysFor('leader', 'sys_admin')).toEqual(['home', 'divisions', 'orgs', 'users', 'roles'])
+    expect(keysFor('leader', 'sys_admin')).toEqual(['home', 'divisions', 'orgs', 'users', 'roles', 'ledger'])
   })
 })
 

@@ -100,7 +100,11 @@ async function parseProblem(res: Response): Promise<Problem> {
   return { status: res.status, title: res.statusText || `HTTP ${res.status}` }
 }
 
-async function send(method: string, path: string, opts: RequestOptions, accept: string): Promise<Response> {
+function send(method: string, path: string, opts: RequestOptions, accept: string): Promise<Response> {
+  return sendUrl(method, buildUrl(path, opts.query), opts, accept)
+}
+
+async function sendUrl(method: string, url: string, opts: RequestOptions, accept: string): Promise<Response> {
   const headers: Record<string, string> = { Accept: accept }
   let body: BodyInit | undefined
   if (opts.body !== undefined) {
@@ -113,7 +117,7 @@ async function send(method: string, path: string, opts: RequestOptions, accept: 
   }
   let res: Response
   try {
-    res = await fetch(buildUrl(path, opts.query), {
+    res = await fetch(url, {
       method,
       headers,
       body,
@@ -153,6 +157,13 @@ export const api = {
   del: <T>(path: string, opts?: RequestOptions) => request<T>('DELETE', path, opts),
 }
 
+// GET of a plain-text resource outside /api/v1 (e.g. the signed checkpoint
+// at /ledger/checkpoint); errors are problem details as for the API.
+export async function getText(url: string, opts: Omit<RequestOptions, 'body' | 'query'> = {}): Promise<string> {
+  const res = await sendUrl('GET', url, opts, 'text/plain, application/problem+json')
+  return res.text()
+}
+
 // The export endpoint of a list: GET /api/v1/<list>/export?format=xlsx&<filters>.
 export function exportUrl(list: string, filters: Query, format: 'xlsx' | 'csv' = 'xlsx'): string {
   const rest: Query = { ...filters }
@@ -173,7 +184,7 @@ function filenameFrom(disposition: string | null, fallback: string): string {
 // back as a readable message instead of a saved problem+json file.
 export async function download(list: string, filters: Query, format: 'xlsx' | 'csv' = 'xlsx'): Promise<void> {
   const url = exportUrl(list, filters, format)
-  const res = await send('GET', url.slice(API_BASE.length), {}, '*/*')
+  const res = await sendUrl('GET', url, {}, '*/*')
   const blob = await res.blob()
   const name = filenameFrom(res.headers.get('Content-Disposition'), `${list}.${format}`)
   const href = URL.createObjectURL(blob)

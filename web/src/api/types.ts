@@ -117,3 +117,67 @@ export interface AuditEntry {
   ip?: string | null
   requestId?: string | null
 }
+
+// The tamper-evident ledger (可信存证), GET /api/v1/ledger and friends.
+export type LedgerHasher = 'sha256' | 'sm3'
+
+export interface LedgerCheckpoint {
+  size: number
+  root: string // base64
+  createdAt: string
+  cosignedBy: string[]
+}
+
+export interface LedgerWitness {
+  name: string
+  vkey: string
+  addedAt: string
+  lastSize: number
+  lastAt?: string | null
+}
+
+export interface LedgerStatus {
+  origin: string
+  hasher: LedgerHasher | string
+  size: number
+  checkpoints: LedgerCheckpoint[]
+  witnesses: LedgerWitness[]
+}
+
+export interface LedgerRecord {
+  kind: 'record'
+  actorKind: string
+  actorId: string
+  actorName: string
+  orgId: string
+  module: string
+  action: string
+  subject: string
+  purpose?: string
+  basis?: string
+  time: number // Unix ms
+  payloadHash?: string
+  requestId?: string
+  ref?: string
+  v: number
+}
+
+export interface LedgerAttestation {
+  kind: 'attestation'
+  orgId: string
+  first: number
+  count: number
+  alg: string
+  key: string
+  digest: string // hex
+  sig: string // base64
+  time: number // Unix ms
+  v: number
+}
+
+export interface LedgerEntry {
+  index: number
+  leafHash: string // hex
+  kind: 'record' | 'attestation' | string
+  data: Record<string, unknown>
+}

@@ -65,7 +65,7 @@ export function homePath(roles: readonly string[]): string {
   return areaHome[homeArea(roles)]
 }
 
-export type MenuKey = 'home' | 'divisions' | 'orgs' | 'users' | 'roles' | 'tokens' | 'audit'
+export type MenuKey = 'home' | 'divisions' | 'orgs' | 'users' | 'roles' | 'tokens' | 'audit' | 'ledger'
 
 export interface MenuItem {
   key: MenuKey
@@ -83,6 +83,7 @@ export const menuItems: MenuItem[] = [
   { key: 'roles', path: '/console/roles', label: 'nav.roles' },
   { key: 'tokens', path: '/console/tokens', label: 'nav.tokens' },
   { key: 'audit', path: '/console/audit', label: 'nav.audit' },
+  { key: 'ledger', path: '/console/ledger', label: 'nav.ledger' },
 ]
 
 const staffMenu: MenuKey[] = ['home', 'divisions', 'users']
@@ -93,9 +94,10 @@ export const roleMenus: Record<RoleCode, MenuKey[]> = {
   grid_worker: [],
   dept_staff: staffMenu,
   dept_head: staffMenu,
-  supervisor: staffMenu,
-  leader: staffMenu,
-  auditor: ['home', 'audit'],
+  // Supervisors and leaders also read the tamper-evident ledger.
+  supervisor: [...staffMenu, 'ledger'],
+  leader: [...staffMenu, 'ledger'],
+  auditor: ['home', 'audit', 'ledger'],
   sys_admin: ['home', 'divisions', 'orgs', 'users', 'roles'],
   sec_admin: ['home', 'users', 'roles', 'tokens'],
 }
@@ -112,7 +114,8 @@ export function canOpen(roles: readonly string[], key: MenuKey): boolean {
 
 // Actions beyond reading, following the three-role separation:
 // sys_admin keeps divisions, orgs and accounts; sec_admin roles, passwords,
-// unlocking and API tokens; the auditor reads the audit trail.
+// unlocking and API tokens; the auditor reads the audit trail and the ledger
+// (read-only for everyone: the ledger has no editing actions).
 export interface Abilities {
   editDivisions: boolean
   editOrgs: boolean

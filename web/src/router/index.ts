@@ -29,6 +29,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'roles', component: () => import('@/views/console/RolesView.vue'), meta: { menu: 'roles', title: 'nav.roles' } },
       { path: 'tokens', component: () => import('@/views/console/TokensView.vue'), meta: { menu: 'tokens', title: 'nav.tokens' } },
       { path: 'audit', component: () => import('@/views/console/AuditView.vue'), meta: { menu: 'audit', title: 'nav.audit' } },
+      { path: 'ledger', component: () => import('@/views/console/LedgerView.vue'), meta: { menu: 'ledger', title: 'nav.ledger' } },
     ],
   },
   {
