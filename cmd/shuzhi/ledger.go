@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
-
 	"github.com/shuzhi-gov/shuzhi/internal/app"
 	"github.com/shuzhi-gov/shuzhi/internal/ledger"
 	"github.com/shuzhi-gov/shuzhi/internal/ledger/checkpoint"
@@ -209,7 +207,7 @@ func checkProof(b []byte, vkey string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cp, err := checkpoint.Verify([]byte(pf.Checkpoint), v.(note.Verifier))
+	cp, err := checkpoint.Verify([]byte(pf.Checkpoint), v)
 	if err != nil {
 		fmt.Fprintf(stdout, "FAILED: the checkpoint is not signed by %s: %v\n", v.Name(), err)
 		return errFailed
