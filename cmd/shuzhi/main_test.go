@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -85,5 +87,53 @@ func TestVersion(t *testing.T) {
 	out, _, err := runCLI(t, "version")
 	if err != nil || !strings.HasPrefix(out, "shuzhi ") {
 		t.Fatalf("%q %v", out, err)
+	}
+}
+
+func TestLedgerCLI(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := []string{"--data-dir", dir, "--log-level", "error"}
+	run := func(args ...string) (string, error) {
+		t.Helper()
+		out, errOut, err := runCLI(t, append(args, data...)...)
+		return out + errOut, err
+	}
+	wdir := t.TempDir()
+	vkey, _, err := runCLI(t, "witness", "key", "--name", "audit.test/w", "--dir", wdir)
+	if err != nil || !strings.HasPrefix(vkey, "audit.test/w+") {
+		t.Fatalf("witness key: %q %v", vkey, err)
+	}
+	// Registering a witness is itself recorded on the ledger (entry 0, its
+	// attestation entry 1), and closing the log signs a checkpoint.
+	if out, err := run("ledger", "witness-add", "--vkey", strings.TrimSpace(vkey)); err != nil || !strings.Contains(out, "registered") {
+		t.Fatalf("witness-add: %s %v", out, err)
+	}
+	if out, err := run("ledger", "verify"); err != nil || !strings.Contains(out, "OK") || !strings.Contains(out, "2 entries") {
+		t.Fatalf("verify: %s %v", out, err)
+	}
+	proof, err := run("ledger", "prove", "0")
+	if err != nil || !strings.Contains(proof, `"index": 0`) {
+		t.Fatalf("prove: %s %v", proof, err)
+	}
+	file := dir + "/proof.json"
+	if err := os.WriteFile(file, []byte(proof), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, "ledger", "check", file)
+	if err != nil || !strings.Contains(out, "OK: entry 0 is in the log") {
+		t.Fatalf("check: %s %v", out, err)
+	}
+	// A proof file whose entry was altered is refused.
+	bad := strings.Replace(proof, "witness.add", "witness.del", 1)
+	if err := os.WriteFile(file, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCLI(t, "ledger", "check", file)
+	if !errors.Is(err, errFailed) || !strings.Contains(out, "FAILED") {
+		t.Fatalf("tampered proof: %s %v", out, err)
+	}
+	if _, err := run("ledger", "prove", "7"); err == nil {
+		t.Fatal("proved an entry that does not exist")
 	}
 }
