@@ -53,7 +53,7 @@ func (l *Log) writeCheckpoint(ctx context.Context, size int64, root [32]byte) er
 		}
 	}
 	l.mu.Lock()
-	l.cpSize, l.lastCP = size, now
+	l.cpSize, l.cpRoot, l.lastCP = size, root, now
 	l.mu.Unlock()
 	return nil
 }

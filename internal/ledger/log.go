@@ -72,6 +72,7 @@ type Log struct {
 	bundle   [][]byte    // entries of the partial right-edge bundle
 	lastCP   time.Time
 	cpSize   int64
+	cpRoot   merkle.Hash // root of the latest checkpoint (proofs default to it)
 	orgKeys  *orgKeys
 	tiles    *tileCache
 	closeErr error
@@ -190,9 +191,14 @@ func (l *Log) load(ctx context.Context) error {
 	}
 	l.builder = b
 	l.root = b.Root()
-	var cp sql.NullInt64
-	_ = l.db.QueryRow(ctx, `SELECT MAX(size) FROM ledger_checkpoints`).Scan(&cp)
-	l.cpSize = cp.Int64
+	var cpSize int64
+	var cpRoot string
+	err = l.db.QueryRow(ctx, `SELECT size, root FROM ledger_checkpoints ORDER BY size DESC LIMIT 1`).Scan(&cpSize, &cpRoot)
+	if err == nil && cpSize <= size {
+		if r, err := merkle.ParseHash(cpRoot); err == nil {
+			l.cpSize, l.cpRoot = cpSize, r
+		}
+	}
 	return nil
 }
 
@@ -314,33 +320,59 @@ func (l *Log) commit(ctx context.Context, batch []*appendReq) {
 	next := l.size
 	l.mu.RUnlock()
 	now := l.opts.Now()
-	var datas [][]byte
-	var leaves []merkle.Hash
-	attIndex := map[*appendReq]int64{}
+	// Group the (sorted) batch by organisation: each run of records is
+	// followed by its organisation's attestation.
+	type group struct {
+		reqs   []*appendReq
+		first  int64
+		digest []byte
+		att    []byte
+		err    error
+	}
+	var groups []*group
 	for i := 0; i < len(batch); {
 		j := i
 		for j < len(batch) && batch[j].org == batch[i].org {
 			j++
 		}
-		first := next
+		g := &group{reqs: batch[i:j], first: next}
 		h := l.prof.NewHash() // SHA-256, or SM3 in the 国密 profile
-		for _, r := range batch[i:j] {
+		for _, r := range g.reqs {
 			r.index = next
-			datas, leaves = append(datas, r.data), append(leaves, r.leaf)
 			h.Write(r.leaf[:])
 			next++
 		}
-		att, err := l.attest(ctx, batch[i].org, first, int64(j-i), h.Sum(nil), now)
-		if err != nil {
-			fail(err)
+		g.digest = h.Sum(nil)
+		next++ // the attestation's index
+		groups = append(groups, g)
+		i = j
+	}
+	// Signing is the costly part: do it in parallel, off the sequencer's core.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for _, g := range groups {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			g.att, g.err = l.attest(ctx, g.reqs[0].org, g.first, int64(len(g.reqs)), g.digest, now)
+		}()
+	}
+	wg.Wait()
+	datas := make([][]byte, 0, len(batch)+len(groups))
+	leaves := make([]merkle.Hash, 0, len(batch)+len(groups))
+	attIndex := make(map[*appendReq]int64, len(batch))
+	for _, g := range groups {
+		if g.err != nil {
+			fail(g.err)
 			return
 		}
-		for _, r := range batch[i:j] {
-			attIndex[r] = next
+		attAt := g.first + int64(len(g.reqs))
+		for _, r := range g.reqs {
+			datas, leaves = append(datas, r.data), append(leaves, r.leaf)
+			attIndex[r] = attAt
 		}
-		datas, leaves = append(datas, att), append(leaves, l.hasher.LeafHash(att))
-		next++
-		i = j
+		datas, leaves = append(datas, g.att), append(leaves, l.hasher.LeafHash(g.att))
 	}
 	if err := l.write(ctx, datas, leaves); err != nil {
 		l.opts.Log.Error("ledger commit", "err", err, "entries", len(datas))

@@ -16,6 +16,18 @@ func (l *Log) checkpointSize() int64 {
 	return l.cpSize
 }
 
+// rootAt is the root of the tree of size n: the latest checkpoint's when n
+// is its size (no hashing), else recomputed from stored hashes.
+func (l *Log) rootAt(n int64, r merkle.HashReader) (merkle.Hash, error) {
+	l.mu.RLock()
+	cpSize, cpRoot := l.cpSize, l.cpRoot
+	l.mu.RUnlock()
+	if n == cpSize && n > 0 {
+		return cpRoot, nil
+	}
+	return merkle.TreeHash(l.hasher, n, r)
+}
+
 func b64(hs []merkle.Hash) []string {
 	out := make([]string, len(hs))
 	for i, h := range hs {
@@ -41,7 +53,7 @@ func (l *Log) ProveInclusion(ctx context.Context, index, size int64) (*Inclusion
 	if err != nil {
 		return nil, err
 	}
-	root, err := merkle.TreeHash(l.hasher, size, r)
+	root, err := l.rootAt(size, r)
 	if err != nil {
 		return nil, err
 	}
@@ -70,11 +82,11 @@ func (l *Log) ProveConsistency(ctx context.Context, from, to int64) (*Consistenc
 	if err != nil {
 		return nil, err
 	}
-	fr, err := merkle.TreeHash(l.hasher, from, r)
+	fr, err := l.rootAt(from, r)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := merkle.TreeHash(l.hasher, to, r)
+	tr, err := l.rootAt(to, r)
 	if err != nil {
 		return nil, err
 	}

@@ -112,19 +112,33 @@ func (l *Log) readTile(ctx context.Context, L int, n int64) (*tile, error) {
 	return t, nil
 }
 
-// hashReader answers stored-hash indexes (tlog layout) from tiles.
+// hashReader answers stored-hash indexes (tlog layout) from tiles: the
+// right edge from the sequencer's memory, full tiles from the cache, the rest
+// from the database (one read per tile, however many hashes it answers).
 func (l *Log) hashReader(ctx context.Context) merkle.HashReader {
 	return merkle.HashReaderFunc(func(indexes []int64) ([]merkle.Hash, error) {
 		out := make([]merkle.Hash, len(indexes))
+		var tiles map[[2]int64]*tile
 		for i, idx := range indexes {
 			level, n := tlog.SplitStoredHashIndex(idx)
 			L, sub := level/8, level%8
 			tn := (n << sub) >> 8
-			t, err := l.readTile(ctx, L, tn)
-			if err != nil {
-				return nil, err
-			}
 			pos := n - tn*int64(256>>sub)
+			if h, ok := l.edgeHash(L, tn, sub, pos); ok {
+				out[i] = h
+				continue
+			}
+			t := tiles[[2]int64{int64(L), tn}]
+			if t == nil || pos >= int64(len(t.subs[sub])) {
+				var err error
+				if t, err = l.readTile(ctx, L, tn); err != nil {
+					return nil, err
+				}
+				if tiles == nil {
+					tiles = map[[2]int64]*tile{}
+				}
+				tiles[[2]int64{int64(L), tn}] = t
+			}
 			if pos >= int64(len(t.subs[sub])) {
 				return nil, fmt.Errorf("hash %d at level %d is not stored yet", n, level)
 			}
@@ -132,6 +146,22 @@ func (l *Log) hashReader(ctx context.Context) merkle.HashReader {
 		}
 		return out, nil
 	})
+}
+
+// edgeHash reads a hash from the in-memory right-edge tile of tile level L
+// when that tile is tile n and already holds the hash. Hashes never change
+// once written, so the edge can run ahead of the size being proved.
+func (l *Log) edgeHash(L int, n int64, sub int, pos int64) (merkle.Hash, bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if L >= len(l.edges) {
+		return merkle.Hash{}, false
+	}
+	e := l.edges[L]
+	if e.n != n || pos >= int64(len(e.subs[sub])) {
+		return merkle.Hash{}, false
+	}
+	return e.subs[sub][pos], true
 }
 
 // orgKeys holds each acting organisation's signing key, created on first

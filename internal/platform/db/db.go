@@ -42,6 +42,8 @@ type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	rebinds sync.Map // query text -> rebound text (PostgreSQL only)
+	stopWAL chan struct{}
+	walDone chan struct{}
 }
 
 // Options selects and tunes the backend.
@@ -90,7 +92,10 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		path = path[:i]
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(ON)", "synchronous(NORMAL)"} {
+	// wal_autocheckpoint(0): SQLite would otherwise copy the WAL back into
+	// the database inside whichever commit crosses the threshold (often the
+	// ledger's sequencer); checkpointWAL does it in the background instead.
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(ON)", "synchronous(NORMAL)", "wal_autocheckpoint(0)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlocks
@@ -104,12 +109,30 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	}
 	sdb.SetMaxOpenConns(n)
 	sdb.SetMaxIdleConns(n)
-	d := &DB{sql: sdb, dialect: SQLite}
+	d := &DB{sql: sdb, dialect: SQLite, stopWAL: make(chan struct{}), walDone: make(chan struct{})}
 	if err := d.ping(ctx); err != nil {
 		sdb.Close()
 		return nil, err
 	}
+	go d.checkpointWAL(200 * time.Millisecond)
 	return d, nil
+}
+
+// checkpointWAL copies the SQLite WAL into the database every interval
+// (PASSIVE: it never blocks writers or readers), and once more at Close.
+func (d *DB) checkpointWAL(every time.Duration) {
+	defer close(d.walDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stopWAL:
+			_, _ = d.sql.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			return
+		case <-t.C:
+			_, _ = d.sql.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
 }
 
 func (d *DB) ping(ctx context.Context) error {
@@ -127,8 +150,18 @@ func (d *DB) Dialect() Dialect { return d.dialect }
 // SQL exposes the pool for tools that need it (benchmarks, migrations).
 func (d *DB) SQL() *sql.DB { return d.sql }
 
-// Close closes the pool.
-func (d *DB) Close() error { return d.sql.Close() }
+// Close stops the WAL checkpointer (SQLite) and closes the pool.
+func (d *DB) Close() error {
+	if d.stopWAL != nil {
+		select {
+		case <-d.stopWAL:
+		default:
+			close(d.stopWAL)
+			<-d.walDone
+		}
+	}
+	return d.sql.Close()
+}
 
 // Ping checks the database answers, for readiness probes.
 func (d *DB) Ping(ctx context.Context) error { return d.sql.PingContext(ctx) }
