@@ -29,6 +29,7 @@ lint:
 bench: build
 	bash scripts/deps.sh bench
 	bash scripts/bench.sh
+	bash scripts/bench-ledger.sh
 
 clean:
 	rm -rf bin web/dist
