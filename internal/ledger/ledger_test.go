@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -309,4 +308,3 @@ func TestGMProfileUsesSM3(t *testing.T) {
 	}
 }
 
-var _ = filepath.Join

@@ -154,11 +154,11 @@ func PrefixRange(prefix string) (lo, hi string) { return prefix, prefix + "~" }
 
 // ScopeRange is PrefixRange of the principal's scope: everything for
 // nationwide callers, nothing without a scope.
-func (p *Principal) ScopeRange() (lo, hi string) { return PrefixRange(p.ScopePrefix()) }
+func (p *Principal) ScopeRange() (lo, hi string) { return PrefixRange(p.scopePrefix()) }
 
-// ScopePrefix is the prefix for SQL `scope_key LIKE prefix || '%'` filters
-// ("" for nationwide callers, which matches everything).
-func (p *Principal) ScopePrefix() string {
+// scopePrefix is the prefix of the keys in the principal's region ("" for
+// nationwide callers: everything; "-" without a scope: nothing).
+func (p *Principal) scopePrefix() string {
 	if p.Nationwide {
 		return ""
 	}
