@@ -307,4 +307,3 @@ func TestGMProfileUsesSM3(t *testing.T) {
 		t.Fatalf("%+v %v", rep, err)
 	}
 }
-
