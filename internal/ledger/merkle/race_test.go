@@ -1,5 +1,0 @@
-//go:build race
-
-package merkle
-
-const raceEnabled = true
