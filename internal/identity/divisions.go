@@ -75,15 +75,6 @@ func ParseDivisionCode(field, s string) (DivisionCode, error) {
 	return d, nil
 }
 
-// ScopeKey returns the short code of a 12-digit code (used as scope key).
-func ScopeKey(code string) string {
-	d, err := ParseDivisionCode("code", code)
-	if err != nil {
-		return code
-	}
-	return d.Short
-}
-
 // Division is one node of the tree.
 type Division struct {
 	Code        string   `json:"code" doc:"12-digit statistical division code"`

@@ -27,9 +27,6 @@ func TestParseDivisionCode(t *testing.T) {
 			if d.Code != c.code || d.Short != c.short || d.Level != c.level || d.Parent != c.parent {
 				t.Fatalf("got %+v", d)
 			}
-			if ScopeKey(c.code) != c.short {
-				t.Fatalf("ScopeKey(%s) = %s", c.code, ScopeKey(c.code))
-			}
 		})
 	}
 	bad := []struct{ name, in, rule string }{

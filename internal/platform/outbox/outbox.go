@@ -104,15 +104,20 @@ func (o *Outbox) RelayOnce(ctx context.Context, b *bus.Bus, limit int) (int, err
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	published := 0
+	var done []any
+	var perr error
 	for _, e := range envs {
-		if _, err := bus.PublishEnvelope(ctx, b, e); err != nil {
-			return published, err
+		if _, perr = bus.PublishEnvelope(ctx, b, e); perr != nil {
+			break
 		}
-		if _, err := o.db.Exec(ctx, `DELETE FROM outbox WHERE id = ?`, e.ID); err != nil {
-			return published, err
-		}
-		published++
+		done = append(done, e.ID)
 	}
-	return published, nil
+	// One statement deletes what was published (a failure before it means
+	// a republish with the same ids: harmless).
+	if len(done) > 0 {
+		if _, err := o.db.Exec(ctx, `DELETE FROM outbox WHERE id IN (?`+strings.Repeat(", ?", len(done)-1)+`)`, done...); err != nil {
+			return 0, err
+		}
+	}
+	return len(done), perr
 }
