@@ -279,7 +279,7 @@ for b in $BACKENDS; do bench_backend "$b"; done
 
 # Go benchmarks. A failure (e.g. a package that does not compile) is shown
 # in the summary and makes the script exit 1, after the figures are printed.
-GO_SMOKE= GO_REAL= GO_FAIL=0
+GO_SMOKE= GO_REAL= GO_GEO= GO_FAIL=0
 if [ "$GOBENCH" = 1 ]; then
   log "== go benchmarks: smoke (-benchtime 1x ./...)"
   if ! GO_SMOKE=$(go test -run '^$' -bench . -benchtime 1x ./... 2>&1); then
@@ -289,6 +289,10 @@ if [ "$GOBENCH" = 1 ]; then
   log "== go benchmarks: crypto and demo district"
   if ! GO_REAL=$(go test -run '^$' -bench . -benchmem ./internal/platform/crypto/ ./internal/demo/district/ 2>&1); then
     GO_FAIL=1; NOTES+=("The crypto / demo district Go benchmarks FAILED (output below)."); log "go benchmarks failed"
+  fi
+  log "== go benchmarks: point-to-grid lookups (in-process index vs PostGIS)"
+  if ! GO_GEO=$(SHUZHI_TEST_PG=${pg_admin:-${SHUZHI_TEST_PG:-}} go test -run '^$' -bench 'Locate|PostGIS' -benchmem ./internal/geo/ 2>&1); then
+    GO_FAIL=1; NOTES+=("The point-to-grid (geo) Go benchmarks FAILED (output below)."); log "geo benchmarks failed"
   fi
 fi
 
@@ -371,6 +375,14 @@ summary() {
     echo
     echo '```'
     printf '%s\n' "$GO_REAL"
+    echo '```'
+    echo
+    echo "Point-to-grid lookups, \`go test -run '^\$' -bench 'Locate|PostGIS' -benchmem ./internal/geo/\` (ns/lookup and lookups/s in the raw output; PostGIS is skipped when the server lacks the extension):"
+    echo
+    printf '%s\n' "$GO_GEO" | bench_table
+    echo
+    echo '```'
+    printf '%s\n' "$GO_GEO"
     echo '```'
     echo
     echo "Smoke, \`go test -run '^\$' -bench . -benchtime 1x ./...\` (packages without test files left out):"

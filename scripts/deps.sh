@@ -1,15 +1,33 @@
 #!/usr/bin/env bash
 # Install what a task needs, when missing. Usage: deps.sh [run|test|bench]
 #   run:   npm packages (to build the web UI)
-#   test:  + Debian's chromium (browser tests)
-#   bench: + wrk (HTTP load)
+#   test:  + Debian's chromium (browser tests), gdal-bin (ogrinfo: the OGC API test)
+#   bench: + wrk (HTTP load), PostGIS for the running PostgreSQL (geo benchmark)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-run}
 need=()
+# postgis_package: Debian's PostGIS package for the local PostgreSQL major
+# version, when the server on 127.0.0.1 (or any local install) lacks it.
+postgis_package() {
+  command -v psql >/dev/null || return 0
+  local have
+  have=$(PGCONNECT_TIMEOUT=3 psql -X -w -h 127.0.0.1 -U postgres -d test -Atc "select 1 from pg_available_extensions where name='postgis'" 2>/dev/null || true)
+  [ "$have" = 1 ] && return 0
+  local major
+  major=$(psql --version | sed -n 's/^psql (PostgreSQL) \([0-9][0-9]*\).*/\1/p')
+  [ -n "$major" ] || major=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
+  if [ -n "$major" ]; then echo "postgresql-$major-postgis-3"; fi
+}
 case $mode in
-  test) command -v chromium >/dev/null || need+=(chromium) ;;
-  bench) command -v wrk >/dev/null || need+=(wrk) ;;
+  test)
+    command -v chromium >/dev/null || need+=(chromium)
+    command -v ogrinfo >/dev/null || need+=(gdal-bin)
+    ;;
+  bench)
+    command -v wrk >/dev/null || need+=(wrk)
+    pg=$(postgis_package); [ -z "$pg" ] || need+=("$pg")
+    ;;
 esac
 if [ ${#need[@]} -gt 0 ]; then
   echo "deps: installing ${need[*]} from Debian" >&2

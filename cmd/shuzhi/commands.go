@@ -46,13 +46,13 @@ func openCore(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Wr
 }
 
 func seedDemo(ctx context.Context, core *app.Core, cfg *config.Config, out io.Writer) error {
-	res, err := demo.Seed(ctx, demo.Services{DB: core.DB, Identity: core.Identity, Geo: core.Geo, HashPassword: crypto.HashPassword}, cfg.DemoSeed, cfg.DemoSize)
+	res, err := demo.Seed(ctx, demo.Services{DB: core.DB, Identity: core.Identity, Geo: core.Geo, Registry: core.Registry, HashPassword: crypto.HashPassword}, cfg.DemoSeed, cfg.DemoSize)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	if res.Seeded {
-		fmt.Fprintf(out, "Demo district 苏州市姑苏区 seeded in %s: %d divisions, %d grids, %d organisations, %d users (seed %d, size %d).\n",
-			res.Took.Round(time.Millisecond), res.Divisions, res.Grids, res.Orgs, res.Users, cfg.DemoSeed, cfg.DemoSize)
+		fmt.Fprintf(out, "Demo district 苏州市姑苏区 seeded in %s: %d divisions, %d grids, %d organisations, %d users; base data: %d people, %d buildings, %d enterprises and organisations, %d components (seed %d, size %d).\n",
+			res.Took.Round(time.Millisecond), res.Divisions, res.Grids, res.Orgs, res.Users, res.People, res.Buildings, res.Entities, res.Components, cfg.DemoSeed, cfg.DemoSize)
 	} else {
 		fmt.Fprintln(out, "Demo district 苏州市姑苏区 is already present.")
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/platform/crypto"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/outbox"
+	"github.com/shuzhi-gov/shuzhi/internal/registry"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=v1.2.3".
@@ -49,6 +50,7 @@ type Core struct {
 	Crypto   *crypto.Profile
 	Identity *identity.Service
 	Geo      *geo.Service
+	Registry *registry.Service
 	Outbox   *outbox.Outbox
 	Ledger   *ledger.Log
 }
@@ -96,7 +98,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Core, err
 		d.Close()
 		return nil, err
 	}
-	return &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: geo.New(d), Outbox: ob, Ledger: lg}, nil
+	g := geo.New(d)
+	reg := registry.New(registry.Deps{DB: d, Cipher: prof.Fields(), Events: ob, Locator: gridLocator{g}, Directory: &directory{geo: g, ids: ids}, Log: log})
+	if err := reg.RecoverImports(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: g, Registry: reg, Outbox: ob, Ledger: lg}, nil
 }
 
 // CheckpointFile is where the ledger keeps a copy of its latest signed

@@ -10,6 +10,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/ledger"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/bus"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+	"github.com/shuzhi-gov/shuzhi/internal/registry"
 )
 
 // recordAudit writes every audit entry of identity to the ledger. It runs
@@ -41,5 +42,26 @@ func auditRecord(c *Core, e identity.AuditEntry) ledger.Record {
 		Module: "identity", Action: e.Action, Subject: subject,
 		Purpose: "administration", Basis: "GB/T 39477-2020 audit of administrative actions",
 		Time: e.At, PayloadHash: hex.EncodeToString(c.Crypto.Hash(payload)), RequestID: e.RequestID, Ref: e.ID,
+	}
+}
+
+// recordRegistry writes the registry's evidence (changes of base data,
+// decisions, imports, clear reads of personal data) to the ledger.
+func (s *Server) recordRegistry() (stop func(), err error) {
+	return bus.Subscribe(s.Bus, "ledger-registry", func(ctx context.Context, env bus.Envelope, ev registry.Evidence) error {
+		_, err := s.Ledger.Append(ctx, registryRecord(s.Core, ev))
+		return err
+	}, db.Dedup{DB: s.DB}, bus.WithConcurrency(64))
+}
+
+func registryRecord(c *Core, e registry.Evidence) ledger.Record {
+	kind := e.ActorKind
+	if kind == "" {
+		kind = "system"
+	}
+	return ledger.Record{
+		ActorKind: kind, ActorID: e.ActorID, ActorName: e.ActorName, OrgID: e.OrgID,
+		Module: "registry", Action: e.Action, Subject: e.Subject, Purpose: e.Purpose, Basis: e.Basis,
+		Time: e.At, PayloadHash: hex.EncodeToString(c.Crypto.Hash(e.Payload)), RequestID: e.RequestID, Ref: e.Ref,
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
 	"github.com/shuzhi-gov/shuzhi/internal/ledger"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+	"github.com/shuzhi-gov/shuzhi/internal/registry"
 )
 
 // This file lists every module. A new module adds its migrations (in
@@ -16,6 +17,7 @@ func migrations() []db.Migrations {
 		db.PlatformMigrations(),
 		identity.Migrations(),
 		geo.Migrations(),
+		registry.Migrations(),
 		ledger.Migrations(),
 	}
 }
@@ -24,6 +26,7 @@ func migrations() []db.Migrations {
 func tables() []string {
 	var out []string
 	out = append(out, ledger.Tables...)
+	out = append(out, registry.Tables...)
 	out = append(out, geo.Tables...)
 	out = append(out, identity.Tables...)
 	return out

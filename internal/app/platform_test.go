@@ -148,6 +148,10 @@ type route struct {
 func routes(t *testing.T, e *apptest.Env) []route {
 	staffID := userID(t, e, "staff")
 	orgID := orgIDByName(t, e, "平江街道办事处")
+	personID := firstKey(t, e, "SELECT id FROM reg_people ORDER BY id")
+	buildingCode := firstKey(t, e, "SELECT code FROM reg_buildings ORDER BY code")
+	componentCode := firstKey(t, e, "SELECT code FROM reg_components ORDER BY code")
+	entityCode := firstKey(t, e, "SELECT credit_code FROM reg_entities ORDER BY credit_code")
 	bad := map[string]any{"nope": true}
 	return []route{
 		{"POST", "/api/v1/auth/login", "/api/v1/auth/login", "", true, bad},
@@ -180,6 +184,53 @@ func routes(t *testing.T, e *apptest.Env) []route {
 		{"GET", "/api/v1/audit", "/api/v1/audit", authz.AuditRead, false, nil},
 		{"GET", "/api/v1/audit/export?format=csv", "/api/v1/audit/export", authz.AuditRead, false, nil},
 		{"GET", "/api/v1/grids", "/api/v1/grids", authz.DivisionsRead, false, nil},
+		{"GET", "/api/v1/geocode?lon=120.62&lat=31.31", "/api/v1/geocode", authz.DivisionsRead, false, nil},
+		// Base data (registry).
+		{"GET", "/api/v1/people", "/api/v1/people", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/people/export?format=csv", "/api/v1/people/export", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/people/lookup?idNumber=11010519491231002X", "/api/v1/people/lookup", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/people/" + personID, "/api/v1/people/{id}", authz.RegistryRead, false, nil},
+		{"POST", "/api/v1/people", "/api/v1/people", authz.RegistryWrite, false, bad},
+		{"PATCH", "/api/v1/people/" + personID, "/api/v1/people/{id}", authz.RegistryWrite, false, bad},
+		{"PUT", "/api/v1/people/" + personID + "/tags/nope", "/api/v1/people/{id}/tags/{tag}", authz.RegistryWrite, false, nil},
+		{"DELETE", "/api/v1/people/" + personID + "/tags/nope", "/api/v1/people/{id}/tags/{tag}", authz.RegistryWrite, false, nil},
+		{"GET", "/api/v1/households/nonexistent", "/api/v1/households/{id}", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/buildings", "/api/v1/buildings", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/buildings/export?format=csv", "/api/v1/buildings/export", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/buildings/" + buildingCode, "/api/v1/buildings/{code}", authz.RegistryRead, false, nil},
+		{"POST", "/api/v1/buildings", "/api/v1/buildings", authz.RegistryWrite, false, bad},
+		{"PATCH", "/api/v1/buildings/" + buildingCode, "/api/v1/buildings/{code}", authz.RegistryWrite, false, bad},
+		{"GET", "/api/v1/buildings/" + buildingCode + "/rooms", "/api/v1/buildings/{code}/rooms", authz.RegistryRead, false, nil},
+		{"POST", "/api/v1/buildings/" + buildingCode + "/rooms", "/api/v1/buildings/{code}/rooms", authz.RegistryWrite, false, bad},
+		{"GET", "/api/v1/component-classes", "/api/v1/component-classes", "", false, nil},
+		{"GET", "/api/v1/components", "/api/v1/components", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/components/export?format=csv", "/api/v1/components/export", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/components/" + componentCode, "/api/v1/components/{code}", authz.RegistryRead, false, nil},
+		{"POST", "/api/v1/components", "/api/v1/components", authz.RegistryWrite, false, bad},
+		{"PATCH", "/api/v1/components/" + componentCode, "/api/v1/components/{code}", authz.RegistryWrite, false, bad},
+		{"GET", "/api/v1/entities", "/api/v1/entities", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/entities/export?format=csv", "/api/v1/entities/export", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/entities/" + entityCode, "/api/v1/entities/{code}", authz.RegistryRead, false, nil},
+		{"POST", "/api/v1/entities", "/api/v1/entities", authz.RegistryWrite, false, bad},
+		{"PATCH", "/api/v1/entities/" + entityCode, "/api/v1/entities/{code}", authz.RegistryWrite, false, bad},
+		{"GET", "/api/v1/registry/reference", "/api/v1/registry/reference", "", false, nil},
+		{"GET", "/api/v1/registry/purposes", "/api/v1/registry/purposes", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/registry/search?q=" + url.QueryEscape("平江"), "/api/v1/registry/search", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/registry/history?kind=person&id=" + personID, "/api/v1/registry/history", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/registry/changes", "/api/v1/registry/changes", authz.RegistryRead, false, nil},
+		{"GET", "/api/v1/registry/changes/nonexistent", "/api/v1/registry/changes/{id}", authz.RegistryRead, false, nil},
+		{"POST", "/api/v1/registry/changes", "/api/v1/registry/changes", authz.RegistryPropose, false, bad},
+		{"POST", "/api/v1/registry/changes/nonexistent/decision", "/api/v1/registry/changes/{id}/decision", authz.RegistryWrite, false, bad},
+		{"POST", "/api/v1/registry/imports", "/api/v1/registry/imports", authz.RegistryImport, false, bad},
+		{"GET", "/api/v1/registry/imports", "/api/v1/registry/imports", authz.RegistryImport, false, nil},
+		{"GET", "/api/v1/registry/imports/template?kind=people&format=csv", "/api/v1/registry/imports/template", authz.RegistryImport, false, nil},
+		{"GET", "/api/v1/registry/imports/nonexistent", "/api/v1/registry/imports/{id}", authz.RegistryImport, false, nil},
+		{"GET", "/api/v1/registry/imports/nonexistent/errors", "/api/v1/registry/imports/{id}/errors", authz.RegistryImport, false, nil},
+		{"DELETE", "/api/v1/registry/imports/nonexistent", "/api/v1/registry/imports/{id}", authz.RegistryImport, false, nil},
+		{"GET", "/api/v1/grid-workers", "/api/v1/grid-workers", authz.RegistryRead, false, nil},
+		{"POST", "/api/v1/grid-workers", "/api/v1/grid-workers", authz.GridsAssign, false, bad},
+		{"DELETE", "/api/v1/grid-workers/320508018001001/nobody", "/api/v1/grid-workers/{gridCode}/{userId}", authz.GridsAssign, false, nil},
+		{"GET", "/api/v1/me/grids", "/api/v1/me/grids", authz.RegistryRead, false, nil},
 		// The ledger is public: anyone may verify it.
 		{"GET", "/api/v1/ledger", "/api/v1/ledger", "", true, nil},
 		{"GET", "/api/v1/ledger/keys", "/api/v1/ledger/keys", "", true, nil},

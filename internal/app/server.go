@@ -71,6 +71,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Modules.
 	s.Identity.Routes(s.API, identity.CookieOptions{Secure: s.Cfg.SecureCookies})
 	s.Geo.Routes(s.API)
+	s.Geo.MountOGC(mux, s.Registry.ComponentsCollection()) // OGC API - Features at /ogc/; other modules' collections go in as extra arguments
+	s.Registry.Routes(s.API)
 	s.Ledger.Routes(mux, s.API)
 
 	httpx.Register(s.API, httpx.Op{Operation: huma.Operation{OperationID: "meta", Method: http.MethodGet, Path: "/api/v1/meta",
@@ -146,6 +148,13 @@ func (s *Server) Serve(ctx context.Context) error {
 		return err
 	}
 	defer stopAudit()
+	stopRegistry, err := s.recordRegistry()
+	if err != nil {
+		stopAudit()
+		s.closeAll()
+		return err
+	}
+	defer stopRegistry()
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	relayDone := make(chan struct{})
 	go func() {
@@ -159,6 +168,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case err := <-errc:
 		stopRelay()
 		<-relayDone
+		stopRegistry()
 		stopAudit()
 		s.closeAll()
 		return err
@@ -176,6 +186,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	_, _ = s.Outbox.RelayOnce(sctx, s.Bus, 1024)
 	stopRelay()
 	<-relayDone
+	stopRegistry()
 	stopAudit()
 	s.closeAll()
 	return err

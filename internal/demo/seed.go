@@ -16,6 +16,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
+	"github.com/shuzhi-gov/shuzhi/internal/registry"
 )
 
 // Password is the password of every demo user. It is printed at start and
@@ -37,6 +38,10 @@ type Result struct {
 	Grids       int
 	Orgs        int
 	Users       int
+	People      int
+	Buildings   int
+	Entities    int
+	Components  int
 	Accounts    []Account
 	Took        time.Duration
 	DistrictSrc string
@@ -47,6 +52,7 @@ type Services struct {
 	DB       *db.DB
 	Identity *identity.Service
 	Geo      *geo.Service
+	Registry *registry.Service
 	// HashPassword hashes the demo password once for all users.
 	HashPassword func(string) (string, error)
 }
@@ -91,7 +97,15 @@ func Seed(ctx context.Context, s Services, seed int64, size int) (*Result, error
 			}
 			res.Grids++
 		}
-		return seedPeople(ctx, s, d, seed, hash, res)
+		if err := seedPeople(ctx, s, d, seed, hash, res); err != nil {
+			return err
+		}
+		b := baseData(d, seed, size, start)
+		if err := s.Registry.Load(ctx, b); err != nil {
+			return fmt.Errorf("base data: %w", err)
+		}
+		res.People, res.Buildings, res.Entities, res.Components = len(b.People), len(b.Buildings), len(b.Entities), len(b.Components)
+		return assignGridWorkers(ctx, s, d)
 	})
 	if err != nil {
 		return nil, err
@@ -113,6 +127,7 @@ func accounts() []Account {
 		{"gridworker", authz.GridWorker, "网格员 张伟", "平江街道第一个社区"},
 		{"staff", authz.DeptStaff, "部门工作人员 刘洋", "平江街道办事处"},
 		{"staff2", authz.DeptStaff, "部门工作人员 陈静", "金阊街道办事处"},
+		{"police", authz.DeptStaff, "民警 韩磊", "平江街道派出所（人口信息的权威来源）"},
 		{"head", authz.DeptHead, "部门负责人 杨军", "姑苏区城市管理局"},
 		{"supervisor", authz.Supervisor, "城运中心监督员 赵敏", "姑苏区城市运行管理中心"},
 		{"leader", authz.Leader, "领导 周建国", "姑苏区人民政府"},
@@ -146,6 +161,7 @@ func seedPeople(ctx context.Context, s Services, d *district.District, seed int6
 		depts[dep.Code] = o
 	}
 	streetOffice := map[string]*identity.Org{}
+	police := map[string]*identity.Org{}
 	committees := map[string]*identity.Org{}
 	for _, st := range d.Streets() {
 		o, err := mkOrg(identity.OrgInput{Name: st.Name + "办事处", Kind: identity.KindCommittee, DeptType: "jd", ParentID: gov.ID, DivisionCode: st.Code})
@@ -153,9 +169,11 @@ func seedPeople(ctx context.Context, s Services, d *district.District, seed int6
 			return err
 		}
 		streetOffice[st.Code] = o
-		if _, err := mkOrg(identity.OrgInput{Name: prefix + "公安分局" + st.Name + "派出所", Kind: identity.KindUnit, DeptType: "ga", ParentID: depts["ga"].ID, DivisionCode: st.Code}); err != nil {
+		po, err := mkOrg(identity.OrgInput{Name: prefix + "公安分局" + st.Name + "派出所", Kind: identity.KindUnit, DeptType: "ga", ParentID: depts["ga"].ID, DivisionCode: st.Code})
+		if err != nil {
 			return err
 		}
+		police[st.Code] = po
 		for _, c := range d.Children(st.Code) {
 			co, err := mkOrg(identity.OrgInput{Name: c.OfficialName, Kind: identity.KindCommittee, DeptType: "sq", ParentID: o.ID, DivisionCode: c.Code})
 			if err != nil {
@@ -188,6 +206,7 @@ func seedPeople(ctx context.Context, s Services, d *district.District, seed int6
 		{"gridworker", "张伟", committees[firstCommunity.Code], "", authz.GridWorker},
 		{"staff", "刘洋", streetOffice[streetPingjiang], "", authz.DeptStaff},
 		{"staff2", "陈静", streetOffice[streetJinchang], "", authz.DeptStaff},
+		{"police", "韩磊", police[streetPingjiang], "", authz.DeptStaff},
 		{"head", "杨军", depts["cg"], "", authz.DeptHead},
 		{"supervisor", "赵敏", depts["cyzx"], "", authz.Supervisor},
 		{"leader", "周建国", gov, "", authz.Leader},
@@ -220,4 +239,28 @@ func seedPeople(ctx context.Context, s Services, d *district.District, seed int6
 		}
 	}
 	return nil
+}
+
+// assignGridWorkers puts every community's grid worker in charge of its
+// grids, and the named demo grid worker (张伟) in charge of the grids of the
+// first community of 平江街道.
+func assignGridWorkers(ctx context.Context, s Services, d *district.District) error {
+	assign := func(username, community string) error {
+		var id string
+		if err := s.DB.QueryRow(ctx, `SELECT id FROM users WHERE username = ?`, username).Scan(&id); err != nil {
+			return fmt.Errorf("grid worker %s: %w", username, err)
+		}
+		for _, g := range d.GridsOf(community) {
+			if _, err := s.Registry.Assign(ctx, g.Code, id); err != nil {
+				return fmt.Errorf("assign %s to %s: %w", username, g.Code, err)
+			}
+		}
+		return nil
+	}
+	for _, c := range d.Communities() {
+		if err := assign(fmt.Sprintf("gw%s", c.Short[6:]), c.Code); err != nil {
+			return err
+		}
+	}
+	return assign("gridworker", d.Children(streetPingjiang)[0].Code)
 }

@@ -1,6 +1,7 @@
-// Package geo is the module of grids and geometry. For now it keeps the unit
-// grids of each community with their polygons; the spatial index and the
-// OGC API come with the base-data foundation.
+// Package geo is the module of grids and geometry: the unit grids of each
+// community with their polygons, an in-memory spatial index that geocodes a
+// point to its grid, community, street and district (Locate), and the OGC
+// API - Features server for the grids and divisions (MountOGC, package ogc).
 package geo
 
 import (
@@ -9,6 +10,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -37,14 +41,28 @@ type Grid struct {
 	CommunityCode string          `json:"communityCode"`
 	Lon           float64         `json:"lon"`
 	Lat           float64         `json:"lat"`
-	Boundary      json.RawMessage `json:"boundary,omitempty" doc:"GeoJSON Polygon (WGS84)"`
+	Boundary      json.RawMessage `json:"boundary,omitempty" doc:"GeoJSON Polygon or MultiPolygon (WGS84)"`
 }
 
 // Service is the geo module.
-type Service struct{ db *db.DB }
+type Service struct {
+	db  *db.DB
+	now func() time.Time
+
+	// The spatial index of all grids (see index.go): built on first use,
+	// rechecked against the table at most every indexRecheck, and at once
+	// after a local PutGrid.
+	index    atomic.Pointer[indexState]
+	dirty    atomic.Bool
+	rebuild  sync.Mutex
+	revision atomic.Int64 // last revision written by this process
+
+	divisionBounds boundsCache // of the divisions collection
+	divExtent      extentCache
+}
 
 // New builds the service.
-func New(d *db.DB) *Service { return &Service{db: d} }
+func New(d *db.DB) *Service { return &Service{db: d, now: time.Now} }
 
 // Polygon renders a closed ring as a GeoJSON Polygon geometry.
 func Polygon(ring [][2]float64) string {
@@ -53,15 +71,32 @@ func Polygon(ring [][2]float64) string {
 }
 
 // PutGrid inserts or replaces a grid (demo seeder and imports; System only).
+// The boundary must be a GeoJSON Polygon or MultiPolygon (WGS84); its
+// bounding box is stored for bbox queries, and the spatial index is
+// refreshed on its next use.
 func (s *Service) PutGrid(ctx context.Context, g Grid, scopeKey string, now int64) error {
 	p := authz.From(ctx)
 	if p == nil || !p.Nationwide {
 		return errs.Forbidden("only the system may load grids", "仅系统可导入网格")
 	}
-	_, err := s.db.Exec(ctx, `INSERT INTO grids (code, name, community_code, scope_key, boundary, centroid_lon, centroid_lat, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name, boundary = excluded.boundary,
-		centroid_lon = excluded.centroid_lon, centroid_lat = excluded.centroid_lat`,
-		g.Code, g.Name, g.CommunityCode, scopeKey, string(g.Boundary), g.Lon, g.Lat, now)
+	sh, err := parseShape("boundary", g.Boundary)
+	if err != nil {
+		return err
+	}
+	b := sh.bounds
+	rev, err := s.nextRevision(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO grids (code, name, community_code, scope_key, boundary, centroid_lon, centroid_lat, created_at,
+		min_lon, min_lat, max_lon, max_lat, revision)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name, boundary = excluded.boundary,
+		centroid_lon = excluded.centroid_lon, centroid_lat = excluded.centroid_lat, min_lon = excluded.min_lon, min_lat = excluded.min_lat,
+		max_lon = excluded.max_lon, max_lat = excluded.max_lat, revision = excluded.revision`,
+		g.Code, g.Name, g.CommunityCode, scopeKey, string(g.Boundary), g.Lon, g.Lat, now, b[0], b[1], b[2], b[3], rev)
+	if err == nil {
+		s.dirty.Store(true)
+	}
 	return err
 }
 
@@ -133,5 +168,20 @@ func (s *Service) Routes(api huma.API) {
 				return nil, err
 			}
 			return httpx.Reply(httpx.NewPage(items, total, in.PageQuery)), nil
+		})
+	type geocodeIn struct {
+		Lon float64 `query:"lon" required:"true" minimum:"-180" maximum:"180" doc:"Longitude, WGS84 degrees"`
+		Lat float64 `query:"lat" required:"true" minimum:"-90" maximum:"90" doc:"Latitude, WGS84 degrees"`
+	}
+	httpx.Register(api, httpx.Op{Operation: huma.Operation{OperationID: "geocode-point", Method: http.MethodGet, Path: "/api/v1/geocode",
+		Summary:     "Find the unit grid, community, street and district of a point",
+		Description: "404 when no unit grid in your region contains the point.", Tags: []string{"Grids"},
+		Errors: []int{http.StatusNotFound}}, Perm: authz.DivisionsRead},
+		func(ctx context.Context, in *geocodeIn) (*httpx.Body[*Location], error) {
+			loc, err := s.Locate(ctx, in.Lon, in.Lat)
+			if err != nil {
+				return nil, err
+			}
+			return httpx.Reply(loc), nil
 		})
 }

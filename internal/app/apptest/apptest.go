@@ -55,7 +55,7 @@ func Start(t testing.TB, backend db.Dialect, extra ...string) *Env {
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
-	if _, err := demo.Seed(ctx, demo.Services{DB: core.DB, Identity: core.Identity, Geo: core.Geo, HashPassword: crypto.HashPassword}, cfg.DemoSeed, cfg.DemoSize); err != nil {
+	if _, err := demo.Seed(ctx, demo.Services{DB: core.DB, Identity: core.Identity, Geo: core.Geo, Registry: core.Registry, HashPassword: crypto.HashPassword}, cfg.DemoSeed, cfg.DemoSize); err != nil {
 		core.Close()
 		t.Fatalf("demo: %v", err)
 	}
@@ -202,6 +202,17 @@ func (c *Client) Do(method, path string, body any) *Resp {
 		}
 		rd, ct = bytes.NewReader(j), "application/json"
 	}
+	return c.send(method, path, ct, rd)
+}
+
+// Upload sends raw bytes with the given content type.
+func (c *Client) Upload(method, path, contentType string, data []byte) *Resp {
+	c.t.Helper()
+	return c.send(method, path, contentType, bytes.NewReader(data))
+}
+
+func (c *Client) send(method, path, ct string, rd io.Reader) *Resp {
+	c.t.Helper()
 	req, err := http.NewRequest(method, c.base+path, rd)
 	if err != nil {
 		c.t.Fatal(err)

@@ -73,18 +73,26 @@ const (
 	TokensManage   Permission = "tokens:manage"
 	AuditRead      Permission = "audit:read"
 	RolesRead      Permission = "roles:read"
+	// Base data (people, places, things, organisations).
+	RegistryRead    Permission = "registry:read"    // masked reads of the region's base data
+	RegistryWrite   Permission = "registry:write"   // create and change records, decide routed changes
+	RegistryPropose Permission = "registry:propose" // propose additions and corrections (grid workers)
+	RegistryImport  Permission = "registry:import"  // bulk import
+	GridsAssign     Permission = "grids:assign"     // assign grid workers to grids
 )
 
 var staffRead = []Permission{DivisionsRead, OrgsRead, RolesRead}
 
+var registryEdit = []Permission{RegistryRead, RegistryWrite, RegistryPropose, RegistryImport, GridsAssign}
+
 var grants = map[Role][]Permission{
 	Citizen:    {},
 	Enterprise: {},
-	GridWorker: staffRead,
-	DeptStaff:  append(slices.Clone(staffRead), UsersRead),
-	DeptHead:   append(slices.Clone(staffRead), UsersRead),
-	Supervisor: append(slices.Clone(staffRead), UsersRead),
-	Leader:     append(slices.Clone(staffRead), UsersRead),
+	GridWorker: append(slices.Clone(staffRead), RegistryRead, RegistryPropose),
+	DeptStaff:  append(append(slices.Clone(staffRead), UsersRead), registryEdit...),
+	DeptHead:   append(append(slices.Clone(staffRead), UsersRead), registryEdit...),
+	Supervisor: append(slices.Clone(staffRead), UsersRead, RegistryRead),
+	Leader:     append(slices.Clone(staffRead), UsersRead, RegistryRead),
 	Auditor:    {AuditRead, RolesRead, DivisionsRead, OrgsRead, UsersRead},
 	SysAdmin:   append(slices.Clone(staffRead), DivisionsWrite, OrgsWrite, UsersRead, UsersWrite),
 	SecAdmin:   append(slices.Clone(staffRead), UsersRead, UsersSecurity, TokensManage),
@@ -92,7 +100,7 @@ var grants = map[Role][]Permission{
 
 // TokenScopes are the permissions an API token may carry. Administrative
 // permissions are never given to machines.
-var TokenScopes = []Permission{DivisionsRead, OrgsRead, UsersRead, RolesRead}
+var TokenScopes = []Permission{DivisionsRead, OrgsRead, UsersRead, RolesRead, RegistryRead}
 
 // PermissionsOf returns the union of the roles' permissions.
 func PermissionsOf(roles []Role) []Permission {

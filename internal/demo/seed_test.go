@@ -1,0 +1,43 @@
+package demo_test
+
+import (
+	"context"
+	"flag"
+	"io"
+	"testing"
+
+	"github.com/shuzhi-gov/shuzhi/internal/app"
+	"github.com/shuzhi-gov/shuzhi/internal/demo"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/config"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/crypto"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/obs"
+)
+
+// BenchmarkSeed seeds the demo district with its default population
+// (100,000 people) on SQLite.
+func BenchmarkSeed(b *testing.B) {
+	for range b.N {
+		b.StopTimer()
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		cfg, err := config.Load(fs, []string{"--data-dir", b.TempDir(), "--log-level", "warn"}, func(string) string { return "" })
+		if err != nil {
+			b.Fatal(err)
+		}
+		core, err := app.Open(context.Background(), cfg, obs.NewLogger(io.Discard, "text", "warn"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := demo.Seed(context.Background(), demo.Services{DB: core.DB, Identity: core.Identity, Geo: core.Geo, Registry: core.Registry, HashPassword: crypto.HashPassword}, cfg.DemoSeed, cfg.DemoSize)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if res.People != cfg.DemoSize {
+			b.Fatalf("seeded %d people, want %d", res.People, cfg.DemoSize)
+		}
+		b.ReportMetric(float64(res.People)/b.Elapsed().Seconds(), "people/s")
+		core.Close()
+	}
+}
