@@ -184,6 +184,7 @@ func routes(t *testing.T, e *apptest.Env) []route {
 		{"GET", "/api/v1/audit", "/api/v1/audit", authz.AuditRead, false, nil},
 		{"GET", "/api/v1/audit/export?format=csv", "/api/v1/audit/export", authz.AuditRead, false, nil},
 		{"GET", "/api/v1/grids", "/api/v1/grids", authz.DivisionsRead, false, nil},
+		{"GET", "/api/v1/responsibility-grids", "/api/v1/responsibility-grids", authz.DivisionsRead, false, nil},
 		{"GET", "/api/v1/geocode?lon=120.62&lat=31.31", "/api/v1/geocode", authz.DivisionsRead, false, nil},
 		// Base data (registry).
 		{"GET", "/api/v1/people", "/api/v1/people", authz.RegistryRead, false, nil},

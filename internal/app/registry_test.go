@@ -85,6 +85,7 @@ func TestRegistry(t *testing.T) {
 			t.Run("an interrupted import writes nothing", func(t *testing.T) { testImportCancel(t, e) })
 			t.Run("buildings, rooms and components", func(t *testing.T) { testPlaces(t, e) })
 			t.Run("grid workers' grids and search", func(t *testing.T) { testGridWorkers(t, e) })
+			t.Run("responsibility grids", func(t *testing.T) { testResponsibilityGrids(t, e) })
 		})
 	}
 }
@@ -730,5 +731,60 @@ func testGridWorkers(t *testing.T, e *apptest.Env) {
 	staff.Do("GET", "/api/v1/registry/search?q="+url.QueryEscape(name), nil).JSON(&hits)
 	if !slices.ContainsFunc(hits.Items, func(h struct{ Kind, Code, Name string }) bool { return h.Kind == "entity" && h.Name == name }) {
 		t.Fatalf("search %s: %+v", name, hits.Items)
+	}
+}
+
+func testResponsibilityGrids(t *testing.T, e *apptest.Env) {
+	staff := e.Login(t, "staff")
+	community := scopeOf(t, e, "gridworker")
+	var page struct {
+		Items []struct {
+			Code, Name, CommunityCode string
+			UnitGrids                 []string
+		}
+		Total int
+	}
+	staff.Do("GET", "/api/v1/responsibility-grids?divisionCode="+community, nil).JSON(&page)
+	if page.Total == 0 {
+		t.Fatal("no responsibility grids in the grid worker's community")
+	}
+	seen := map[string]string{}
+	for _, r := range page.Items {
+		if !strings.HasPrefix(r.Code, community+"9") || len(r.Code) != 15 || len(r.UnitGrids) == 0 {
+			t.Fatalf("responsibility grid %+v", r)
+		}
+		for _, g := range r.UnitGrids {
+			if !strings.HasPrefix(g, community) || seen[g] != "" {
+				t.Fatalf("unit grid %s in %s (also in %q)", g, r.Code, seen[g])
+			}
+			seen[g] = r.Code
+		}
+	}
+	// Geocoding names the responsibility grid of the unit grid.
+	grid, lon, lat := gridIn(t, e, community)
+	var loc struct {
+		Grid, Responsibility struct{ Code, Name string }
+	}
+	staff.Do("GET", fmt.Sprintf("/api/v1/geocode?lon=%f&lat=%f", lon, lat), nil).JSON(&loc)
+	if loc.Grid.Code != grid || loc.Responsibility.Code != seen[grid] || loc.Responsibility.Name == "" {
+		t.Fatalf("geocode %+v, want responsibility %s", loc, seen[grid])
+	}
+	// And they are an OGC collection of MultiPolygons, in scope.
+	var fc struct {
+		Features []struct {
+			ID       string
+			Geometry struct{ Type string }
+		}
+	}
+	r := staff.Do("GET", "/ogc/collections/responsibility-grids/items?community="+community, nil)
+	if r.Status != 200 {
+		t.Fatalf("ogc: %d %s", r.Status, r.Body)
+	}
+	r.JSON(&fc)
+	if len(fc.Features) != page.Total || fc.Features[0].Geometry.Type != "MultiPolygon" {
+		t.Fatalf("ogc responsibility grids: %d features, want %d", len(fc.Features), page.Total)
+	}
+	if r := e.Login(t, "staff2").Do("GET", "/ogc/collections/responsibility-grids/items/"+page.Items[0].Code, nil); r.Status != 404 {
+		t.Fatalf("staff2 reads a 平江 responsibility grid: %d", r.Status)
 	}
 }

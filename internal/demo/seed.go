@@ -36,6 +36,7 @@ type Result struct {
 	Seeded      bool // false when the district was already there
 	Divisions   int
 	Grids       int
+	RespGrids   int
 	Orgs        int
 	Users       int
 	People      int
@@ -96,6 +97,22 @@ func Seed(ctx context.Context, s Services, seed int64, size int) (*Result, error
 				return fmt.Errorf("grid %s: %w", g.Code, err)
 			}
 			res.Grids++
+		}
+		// Responsibility grids (责任网格): each community's unit grids in
+		// runs of three, west to east and north to south.
+		for _, c := range d.Communities() {
+			gs := d.GridsOf(c.Code)
+			for i := 0; i*3 < len(gs); i++ {
+				var codes []string
+				for _, g := range gs[i*3 : min(len(gs), i*3+3)] {
+					codes = append(codes, g.Code)
+				}
+				code := fmt.Sprintf("%s9%02d", c.Code, i+1)
+				if err := s.Geo.PutResponsibilityGrid(ctx, code, fmt.Sprintf("%s第%d责任网格", c.Name, i+1), codes, now); err != nil {
+					return fmt.Errorf("responsibility grid %s: %w", code, err)
+				}
+				res.RespGrids++
+			}
 		}
 		if err := seedPeople(ctx, s, d, seed, hash, res); err != nil {
 			return err

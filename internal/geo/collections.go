@@ -17,7 +17,7 @@ import (
 // divisions collections, then the extra collections other modules
 // contribute.
 func (s *Service) MountOGC(mux *http.ServeMux, extra ...ogc.Collection) *ogc.Server {
-	cols := append([]ogc.Collection{s.GridsCollection(), s.DivisionsCollection()}, extra...)
+	cols := append([]ogc.Collection{s.GridsCollection(), s.ResponsibilityGridsCollection(), s.DivisionsCollection()}, extra...)
 	srv := ogc.New(ogc.Options{
 		Prefix: "/ogc",
 		Title:  "数治 Shuzhi — OGC API - Features",

@@ -32,7 +32,7 @@ func Migrations() db.Migrations {
 }
 
 // Tables lists the module's tables for demo resets.
-var Tables = []string{"grids"}
+var Tables = []string{"grids", "resp_grids"}
 
 // Grid is a unit grid.
 type Grid struct {
@@ -53,7 +53,7 @@ type Service struct {
 	// rechecked against the table at most every indexRecheck, and at once
 	// after a local PutGrid.
 	index    atomic.Pointer[indexState]
-	dirty    atomic.Bool
+	gen      atomic.Int64 // local grid changes, counted after each statement
 	rebuild  sync.Mutex
 	revision atomic.Int64 // last revision written by this process
 
@@ -95,7 +95,7 @@ func (s *Service) PutGrid(ctx context.Context, g Grid, scopeKey string, now int6
 		max_lon = excluded.max_lon, max_lat = excluded.max_lat, revision = excluded.revision`,
 		g.Code, g.Name, g.CommunityCode, scopeKey, string(g.Boundary), g.Lon, g.Lat, now, b[0], b[1], b[2], b[3], rev)
 	if err == nil {
-		s.dirty.Store(true)
+		s.gen.Add(1)
 	}
 	return err
 }
@@ -155,6 +155,7 @@ func (s *Service) ListGrids(ctx context.Context, within string, withBoundary boo
 
 // Routes registers the module's API.
 func (s *Service) Routes(api huma.API) {
+	s.respRoutes(api)
 	type listIn struct {
 		DivisionCode string `query:"divisionCode" maxLength:"12" pattern:"^[0-9]*$" doc:"Only grids inside this division"`
 		Boundary     bool   `query:"boundary" doc:"Include the GeoJSON polygon of each grid"`

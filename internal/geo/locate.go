@@ -23,10 +23,12 @@ type indexState struct {
 	grids   map[string]gridInfo
 	stamp   gridStamp
 	checked time.Time
+	gen     int64 // s.gen when the snapshot was taken
 }
 
 type gridInfo struct {
 	name, community, scopeKey string
+	respCode, respName        string
 }
 
 // gridStamp changes whenever a grid is added, changed or deleted.
@@ -65,17 +67,17 @@ func (s *Service) nextRevision(ctx context.Context) (int64, error) {
 // rebuilding it when the grids changed. While one caller checks or
 // rebuilds, the others keep using the previous snapshot, except after a
 // local change: then callers wait, so that a PutGrid is visible to the
-// next Locate. (PutGrid sets the flag after its statement; a checker
-// clears it before reading the table's stamp, so no committed change is
-// missed. A change inside a longer transaction is seen within
-// indexRecheck of its commit.)
+// next Locate. (PutGrid counts a generation after its statement; a
+// snapshot records the generation read before the table's stamp, so no
+// committed change is missed. A change inside a longer transaction is seen
+// within indexRecheck of its commit.)
 func (s *Service) currentIndex(ctx context.Context) (*indexState, error) {
 	st := s.index.Load()
-	changed := s.dirty.Load()
-	if st != nil && !changed && s.now().Sub(st.checked) < indexRecheck {
+	changed := st == nil || st.gen != s.gen.Load()
+	if !changed && s.now().Sub(st.checked) < indexRecheck {
 		return st, nil
 	}
-	if st != nil && !changed {
+	if !changed {
 		if !s.rebuild.TryLock() {
 			return st, nil
 		}
@@ -84,10 +86,12 @@ func (s *Service) currentIndex(ctx context.Context) (*indexState, error) {
 	}
 	defer s.rebuild.Unlock()
 	st = s.index.Load()
-	if st != nil && !s.dirty.Load() && s.now().Sub(st.checked) < indexRecheck {
+	if st != nil && st.gen == s.gen.Load() && s.now().Sub(st.checked) < indexRecheck {
 		return st, nil // another caller refreshed it meanwhile
 	}
-	s.dirty.Store(false)
+	// The generation is read before the stamp: a local change counted
+	// after this point makes the snapshot stale again.
+	gen := s.gen.Load()
 	stamp, err := s.gridStamp(ctx)
 	if err != nil {
 		if st != nil {
@@ -97,11 +101,11 @@ func (s *Service) currentIndex(ctx context.Context) (*indexState, error) {
 	}
 	if st != nil && stamp == st.stamp {
 		fresh := *st
-		fresh.checked = s.now()
+		fresh.checked, fresh.gen = s.now(), gen
 		s.index.Store(&fresh)
 		return &fresh, nil
 	}
-	next, err := s.loadIndex(ctx, stamp)
+	next, err := s.loadIndex(ctx, stamp, gen)
 	if err != nil && st != nil {
 		// Keep serving the last good index; try again after indexRecheck.
 		fresh := *st
@@ -116,21 +120,22 @@ func (s *Service) currentIndex(ctx context.Context) (*indexState, error) {
 func (s *Service) Reload(ctx context.Context) error {
 	s.rebuild.Lock()
 	defer s.rebuild.Unlock()
-	s.dirty.Store(false)
+	gen := s.gen.Load()
 	stamp, err := s.gridStamp(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = s.loadIndex(ctx, stamp)
+	_, err = s.loadIndex(ctx, stamp, gen)
 	return err
 }
 
 // loadIndex reads every grid, builds the index and stores it. Rows without
 // stored bounds (written before the bounds columns existed) get them.
 // Callers hold s.rebuild.
-func (s *Service) loadIndex(ctx context.Context, stamp gridStamp) (*indexState, error) {
-	rows, err := s.db.Query(ctx, `SELECT code, name, community_code, scope_key, boundary,
-		CASE WHEN min_lon IS NULL THEN 1 ELSE 0 END FROM grids`)
+func (s *Service) loadIndex(ctx context.Context, stamp gridStamp, gen int64) (*indexState, error) {
+	rows, err := s.db.Query(ctx, `SELECT g.code, g.name, g.community_code, g.scope_key, g.boundary,
+		CASE WHEN g.min_lon IS NULL THEN 1 ELSE 0 END, COALESCE(r.code, ''), COALESCE(r.name, '')
+		FROM grids g LEFT JOIN resp_grids r ON r.code = g.resp_code`)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +146,7 @@ func (s *Service) loadIndex(ctx context.Context, stamp gridStamp) (*indexState, 
 		var code, boundary string
 		var gi gridInfo
 		var noBounds int
-		if err := rows.Scan(&code, &gi.name, &gi.community, &gi.scopeKey, &boundary, &noBounds); err != nil {
+		if err := rows.Scan(&code, &gi.name, &gi.community, &gi.scopeKey, &boundary, &noBounds, &gi.respCode, &gi.respName); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -174,7 +179,7 @@ func (s *Service) loadIndex(ctx context.Context, stamp gridStamp) (*indexState, 
 			return nil, fmt.Errorf("geo: storing grid bounds: %w", err)
 		}
 	}
-	st := &indexState{ix: ix, grids: grids, stamp: stamp, checked: s.now()}
+	st := &indexState{ix: ix, grids: grids, stamp: stamp, checked: s.now(), gen: gen}
 	s.index.Store(st)
 	return st, nil
 }
@@ -188,12 +193,15 @@ type Place struct {
 // Location is where a point lies: its unit grid and the divisions above it.
 // Division names are empty when a division is not in the divisions table.
 type Location struct {
-	Lon       float64 `json:"lon"`
-	Lat       float64 `json:"lat"`
-	Grid      Place   `json:"grid" doc:"15-digit unit grid code and name"`
-	Community Place   `json:"community" doc:"12-digit community (社区/村) code"`
-	Street    Place   `json:"street" doc:"12-digit street (街道/乡镇) code"`
-	District  Place   `json:"district" doc:"12-digit district (区/县) code"`
+	Lon  float64 `json:"lon"`
+	Lat  float64 `json:"lat"`
+	Grid Place   `json:"grid" doc:"15-digit unit grid code and name"`
+	// Responsibility is the responsibility grid (责任网格) the unit grid
+	// belongs to, when it belongs to one.
+	Responsibility *Place `json:"responsibility,omitempty" doc:"Responsibility grid (责任网格) of the unit grid"`
+	Community      Place  `json:"community" doc:"12-digit community (社区/村) code"`
+	Street         Place  `json:"street" doc:"12-digit street (街道/乡镇) code"`
+	District       Place  `json:"district" doc:"12-digit district (区/县) code"`
 }
 
 // Locate geocodes a WGS84 point to its unit grid, community, street and
@@ -222,6 +230,9 @@ func (s *Service) Locate(ctx context.Context, lon, lat float64) (*Location, erro
 			MessageZh: fmt.Sprintf("您的辖区内没有包含该点 (%g, %g) 的单元网格", lon, lat)}
 	}
 	loc := &Location{Lon: lon, Lat: lat, Grid: Place{Code: code, Name: gi.name}}
+	if gi.respCode != "" {
+		loc.Responsibility = &Place{Code: gi.respCode, Name: gi.respName}
+	}
 	loc.Community.Code = gi.community
 	if len(code) == 15 { // community (12) + sequence (3)
 		loc.Community.Code = code[:12]

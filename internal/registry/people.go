@@ -264,14 +264,15 @@ func (w *writer) sources(fields []string) string {
 	return v
 }
 
-// bulk prepares the writer's connection for a large load: a 256 MiB page
-// cache while the transaction lasts (restored by close).
+// bulk prepares the writer's connection for a large load: a 1 GiB page
+// cache while the transaction lasts (restored by close), so that a million
+// rows do not spill to the WAL before the commit.
 func (w *writer) bulk(ctx context.Context) error {
 	w.batched = true
 	if w.s.db.Dialect() != db.SQLite {
 		return nil
 	}
-	if _, err := w.s.db.Exec(ctx, `PRAGMA cache_size = -262144`); err != nil {
+	if _, err := w.s.db.Exec(ctx, `PRAGMA cache_size = -1048576`); err != nil {
 		return err
 	}
 	w.restore = func() { _, _ = w.s.db.Exec(ctx, `PRAGMA cache_size = -65536`) }

@@ -22,7 +22,7 @@ CREATE TABLE reg_addresses (
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX reg_addresses_scope ON reg_addresses (scope_key);
-CREATE INDEX reg_addresses_building ON reg_addresses (building_id);
+CREATE INDEX reg_addresses_building ON reg_addresses (building_id) WHERE building_id IS NOT NULL;
 
 CREATE TABLE reg_buildings (
     id         TEXT PRIMARY KEY,
@@ -81,7 +81,7 @@ CREATE TABLE reg_people (
     updated_at     BIGINT NOT NULL
 );
 CREATE INDEX reg_people_scope ON reg_people (scope_key, id);
-CREATE INDEX reg_people_household ON reg_people (household_id);
+CREATE INDEX reg_people_household ON reg_people (household_id) WHERE household_id IS NOT NULL;
 
 CREATE TABLE reg_person_tags (
     person_id   TEXT NOT NULL REFERENCES reg_people (id),
