@@ -89,9 +89,9 @@ type NewEntity struct {
 }
 
 type entityRow struct {
-	code, name, kind, repEnc, repMask, industry, address, status, established, grid string
-	lon, lat                                                                        float64
-	rep                                                                             string
+	code, name, kind, repMask, industry, address, status, established, grid string
+	lon, lat                                                                float64
+	rep                                                                     string
 }
 
 // kindOf maps a credit code's registration authority and type to a kind.

@@ -32,12 +32,6 @@ func (s *Service) Load(ctx context.Context, b Batch) error {
 	if p == nil || !p.Nationwide {
 		return errs.Forbidden("only the system may load base data in bulk", "仅系统可批量装载基础数据")
 	}
-	people, err := parallel(b.People, func(in NewPerson, i int) (personRow, error) {
-		return s.preparePerson(in, fmt.Sprintf("people[%d].", i))
-	})
-	if err != nil {
-		return err
-	}
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		w := s.newWriter(ctx, p, b.BuildingsDept)
 		defer w.close()
@@ -62,9 +56,21 @@ func (s *Service) Load(ctx context.Context, b Batch) error {
 		if err := w.bulk(ctx); err != nil {
 			return err
 		}
-		for i := range people {
-			if err := w.person(ctx, &people[i], fmt.Sprintf("people[%d].", i)); err != nil {
+		// People are prepared (validated, encrypted) on all cores a chunk
+		// at a time, so that ten million fit in memory.
+		const chunk = 100_000
+		for start := 0; start < len(b.People); start += chunk {
+			part := b.People[start:min(len(b.People), start+chunk)]
+			people, err := parallel(part, func(in NewPerson, i int) (personRow, error) {
+				return s.preparePerson(in, fmt.Sprintf("people[%d].", start+i))
+			})
+			if err != nil {
 				return err
+			}
+			for i := range people {
+				if err := w.person(ctx, &people[i], fmt.Sprintf("people[%d].", start+i)); err != nil {
+					return err
+				}
 			}
 		}
 		if err := w.flush(ctx); err != nil {

@@ -27,15 +27,6 @@ type view struct {
 
 func (v view) shows(field string) bool { return v.clear[field] }
 
-func (v view) fields() []string {
-	var out []string
-	for f := range v.clear {
-		out = append(out, f)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // Purposes lists the purposes the caller may state (all of them with
 // allowed=false entries left out).
 func (s *Service) Purposes(ctx context.Context) ([]Purpose, error) {
