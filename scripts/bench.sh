@@ -279,10 +279,10 @@ for b in $BACKENDS; do bench_backend "$b"; done
 
 # Go benchmarks. A failure (e.g. a package that does not compile) is shown
 # in the summary and makes the script exit 1, after the figures are printed.
-GO_SMOKE= GO_REAL= GO_GEO= GO_FAIL=0
+GO_SMOKE= GO_REAL= GO_GEO= GO_BASE= GO_FAIL=0
 if [ "$GOBENCH" = 1 ]; then
   log "== go benchmarks: smoke (-benchtime 1x ./...)"
-  if ! GO_SMOKE=$(go test -run '^$' -bench . -benchtime 1x ./... 2>&1); then
+  if ! GO_SMOKE=$(SHUZHI_BENCH_IMPORT_ROWS=10000 go test -run '^$' -bench . -benchtime 1x ./... 2>&1); then
     GO_FAIL=1; NOTES+=("The Go benchmark smoke run FAILED (output below)."); log "go benchmark smoke failed"
   fi
   GO_SMOKE=$(printf '%s\n' "$GO_SMOKE" | grep -v 'no test files' || true)
@@ -293,6 +293,12 @@ if [ "$GOBENCH" = 1 ]; then
   log "== go benchmarks: point-to-grid lookups (in-process index vs PostGIS)"
   if ! GO_GEO=$(SHUZHI_TEST_PG=${pg_admin:-${SHUZHI_TEST_PG:-}} go test -run '^$' -bench 'Locate|PostGIS' -benchmem ./internal/geo/ 2>&1); then
     GO_FAIL=1; NOTES+=("The point-to-grid (geo) Go benchmarks FAILED (output below)."); log "geo benchmarks failed"
+  fi
+  log "== go benchmarks: base data (import of 1,000,000 people, masked lookups over HTTP, demo seeding)"
+  if ! GO_BASE=$(go test -run '^$' -bench 'ImportPeople' -benchtime 1x -timeout 30m ./internal/app/ 2>&1 | grep -v 'level=' &&
+    go test -run '^$' -bench 'MaskedLookup' -benchtime 20000x ./internal/app/ 2>&1 | grep -v 'level=' &&
+    go test -run '^$' -bench 'Seed' -benchtime 1x ./internal/demo/ 2>&1); then
+    GO_FAIL=1; NOTES+=("The base data Go benchmarks FAILED (output below)."); log "base data benchmarks failed"
   fi
 fi
 
@@ -385,7 +391,13 @@ summary() {
     printf '%s\n' "$GO_GEO"
     echo '```'
     echo
-    echo "Smoke, \`go test -run '^\$' -bench . -benchtime 1x ./...\` (packages without test files left out):"
+    echo "Base data: import of 1,000,000 people (SQLite, all-or-nothing), masked person lookups through the API (16 parallel clients, 20,000 lookups), demo seeding at 100,000 people:"
+    echo
+    echo '```'
+    printf '%s\n' "$GO_BASE"
+    echo '```'
+    echo
+    echo "Smoke, \`go test -run '^\$' -bench . -benchtime 1x ./...\` (packages without test files left out; the import at 10,000 rows):"
     echo
     echo '```'
     printf '%s\n' "$GO_SMOKE"

@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"io"
+	"os"
+	"runtime"
 	"testing"
 
 	"github.com/shuzhi-gov/shuzhi/internal/app"
@@ -14,13 +16,17 @@ import (
 )
 
 // BenchmarkSeed seeds the demo district with its default population
-// (100,000 people) on SQLite.
+// (100,000 people; SHUZHI_BENCH_DEMO_SIZE for another size) on SQLite.
 func BenchmarkSeed(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
-		cfg, err := config.Load(fs, []string{"--data-dir", b.TempDir(), "--log-level", "warn"}, func(string) string { return "" })
+		args := []string{"--data-dir", b.TempDir(), "--log-level", "warn"}
+		if n := os.Getenv("SHUZHI_BENCH_DEMO_SIZE"); n != "" {
+			args = append(args, "--demo-size", n)
+		}
+		cfg, err := config.Load(fs, args, func(string) string { return "" })
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -38,6 +44,9 @@ func BenchmarkSeed(b *testing.B) {
 			b.Fatalf("seeded %d people, want %d", res.People, cfg.DemoSize)
 		}
 		b.ReportMetric(float64(res.People)/b.Elapsed().Seconds(), "people/s")
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.Sys)/(1<<20), "MiB-sys")
 		core.Close()
 	}
 }
