@@ -62,4 +62,22 @@ describe('accessibility', () => {
       await page.context().close()
     }
   })
+
+  it('grid worker pages (我的网格, a grid, 我提交的) in elder mode', async () => {
+    const page = await newPage(browser, { mobile: true })
+    try {
+      await login(page, 'gridworker')
+      await page.getByTestId('my-grids').waitFor()
+      await page.getByTestId('elder-switch').click()
+      await scan(page, 'grid home elder')
+      await page.getByTestId('my-grids').locator('a').first().click()
+      await page.getByTestId('grid-records').locator('li').first().waitFor()
+      await scan(page, 'grid records elder')
+      await page.locator('[data-tab="/grid/mine"]').click()
+      await page.getByTestId('mine-list').or(page.getByTestId('mine-empty')).first().waitFor()
+      await scan(page, 'grid mine elder')
+    } finally {
+      await page.context().close()
+    }
+  })
 })

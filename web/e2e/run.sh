@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs the browser end-to-end tests against a real server:
-#   bash web/e2e/run.sh path/to/shuzhi
+#   bash web/e2e/run.sh path/to/shuzhi [e2e/some.test.mjs ...]
 # Starts `shuzhi serve --demo` on a free loopback port with a throw-away data
 # directory, waits for /readyz, runs `node --test web/e2e/`, stops the server
 # and exits with the tests' status. Needs Chromium at /usr/bin/chromium (or
 # $CHROMIUM) and web/node_modules (npm ci in web/).
 set -uo pipefail
 
-bin="${1:?usage: run.sh path/to/shuzhi}"
+bin="${1:?usage: run.sh path/to/shuzhi [test files]}"
+shift
+tests=("$@")
+[[ ${#tests[@]} -gt 0 ]] || tests=(e2e/)
 [[ -x "$bin" ]] || { echo "run.sh: $bin is not an executable" >&2; exit 2; }
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 web="$(dirname "$here")"
@@ -32,19 +35,19 @@ cleanup() {
 trap cleanup EXIT
 
 ready=""
-for _ in $(seq 600); do
+for _ in $(seq 1800); do
   if ! kill -0 "$pid" 2>/dev/null; then break; fi
   if [[ "$(curl -s -o /dev/null -w '%{http_code}' "$SHUZHI_URL/readyz" 2>/dev/null)" == "200" ]]; then ready=1; break; fi
   sleep 0.1
 done
 if [[ -z "$ready" ]]; then
-  echo "run.sh: server at $SHUZHI_URL did not become ready within 60 s; its log:" >&2
+  echo "run.sh: server at $SHUZHI_URL did not become ready within 180 s; its log:" >&2
   cat "$log" >&2
   exit 1
 fi
 echo "run.sh: server ready at $SHUZHI_URL; screenshots in $SHUZHI_SCREENSHOTS"
 
-cd "$web" && node --test --test-concurrency=1 e2e/
+cd "$web" && node --test --test-concurrency=1 "${tests[@]}"
 status=$?
 if [[ $status -ne 0 ]]; then
   echo "run.sh: tests failed; last lines of the server log:" >&2

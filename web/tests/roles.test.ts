@@ -31,8 +31,8 @@ describe('home path per role', () => {
 })
 
 describe('console menu per role', () => {
-  it('gives sys_admin divisions, orgs, users and roles', () => {
-    expect(keysFor('sys_admin')).toEqual(['home', 'divisions', 'orgs', 'users', 'roles'])
+  it('gives sys_admin divisions, the map, orgs, users and roles', () => {
+    expect(keysFor('sys_admin')).toEqual(['home', 'divisions', 'map', 'orgs', 'users', 'roles'])
   })
   it('gives sec_admin users, roles and tokens', () => {
     expect(keysFor('sec_admin')).toEqual(['home', 'users', 'roles', 'tokens'])
@@ -42,7 +42,7 @@ describe('console menu per role', () => {
     expect(canOpen(['auditor'], 'ledger')).toBe(true)
   })
   it.each(['supervisor', 'leader'])('gives %s the ledger to read as well', (role) => {
-    expect(keysFor(role)).toEqual(['home', 'divisions', 'users', 'ledger'])
+    expect(keysFor(role)).toEqual(['home', 'divisions', 'map', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'users', 'ledger'])
     expect(canOpen([role], 'ledger')).toBe(true)
   })
   it.each(['dept_staff', 'dept_head', 'sys_admin', 'sec_admin', 'citizen', 'enterprise', 'grid_worker'])(
@@ -54,8 +54,8 @@ describe('console menu per role', () => {
   it('serves the ledger at /console/ledger', () => {
     expect(menuFor(['auditor']).find((m) => m.key === 'ledger')).toEqual({ key: 'ledger', path: '/console/ledger', label: 'nav.ledger' })
   })
-  it.each(['dept_staff', 'dept_head'])('gives %s read-only divisions and users', (role) => {
-    expect(keysFor(role)).toEqual(['home', 'divisions', 'users'])
+  it.each(['dept_staff', 'dept_head'])('gives %s read-only divisions, the map and users, and base data', (role) => {
+    expect(keysFor(role)).toEqual(['home', 'divisions', 'map', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'registryImports', 'gridWorkers', 'users'])
     expect(abilities([role])).toEqual({
       editDivisions: false,
       editOrgs: false,
@@ -70,11 +70,44 @@ describe('console menu per role', () => {
     expect(Object.values(abilities([role])).some(Boolean)).toBe(false)
     expect(canOpen([role], 'audit')).toBe(false)
   })
+  it.each(['dept_staff', 'dept_head', 'supervisor', 'leader', 'sys_admin'])('gives %s the map (一张图), who read divisions', (role) => {
+    expect(canOpen([role], 'map')).toBe(true)
+  })
+  it.each(['auditor', 'sec_admin', 'citizen', 'enterprise', 'grid_worker'])('does not give %s the map', (role) => {
+    expect(canOpen([role], 'map')).toBe(false)
+  })
+  it('serves the map at /console/map', () => {
+    expect(menuFor(['leader']).find((m) => m.key === 'map')).toEqual({ key: 'map', path: '/console/map', label: 'map.title' })
+  })
   it.each(['citizen', 'enterprise', 'grid_worker'])('gives %s no console menu', (role) => {
     expect(keysFor(role)).toEqual([])
   })
   it('merges the menus of several roles in the canonical order without repeats', () => {
-    expect(keysFor('leader', 'sys_admin')).toEqual(['home', 'divisions', 'orgs', 'users', 'roles', 'ledger'])
+    expect(keysFor('leader', 'sys_admin')).toEqual(['home', 'divisions', 'map', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'orgs', 'users', 'roles', 'ledger'])
+  })
+})
+
+describe('base data (基础数据) menu', () => {
+  const registryRead = ['people', 'entities', 'buildings', 'components', 'registryChanges'] as const
+  it.each(['dept_staff', 'dept_head', 'supervisor', 'leader'])('lets %s (registry:read) read people, organisations, buildings, components and changes', (role) => {
+    for (const k of registryRead) expect(canOpen([role], k), k).toBe(true)
+  })
+  it.each(['dept_staff', 'dept_head'])('gives %s imports and grid-worker assignments', (role) => {
+    expect(canOpen([role], 'registryImports')).toBe(true)
+    expect(canOpen([role], 'gridWorkers')).toBe(true)
+  })
+  it.each(['supervisor', 'leader'])('gives %s no imports or assignments (read only)', (role) => {
+    expect(canOpen([role], 'registryImports')).toBe(false)
+    expect(canOpen([role], 'gridWorkers')).toBe(false)
+  })
+  it.each(['auditor', 'sys_admin', 'sec_admin', 'citizen', 'enterprise', 'grid_worker'])('gives %s no base data in the console', (role) => {
+    for (const k of [...registryRead, 'registryImports', 'gridWorkers'] as const) expect(canOpen([role], k), k).toBe(false)
+  })
+  it('serves base data under /console/registry/ in one group', () => {
+    const items = menuFor(['dept_staff']).filter((m) => m.group === 'registry.nav.group')
+    expect(items.map((m) => m.key)).toEqual([...registryRead, 'registryImports', 'gridWorkers'])
+    for (const m of items) expect(m.path.startsWith('/console/registry/')).toBe(true)
+    expect(menuFor(['leader']).find((m) => m.key === 'people')).toMatchObject({ path: '/console/registry/people', label: 'registry.nav.people' })
   })
 })
 

@@ -65,19 +65,44 @@ export function homePath(roles: readonly string[]): string {
   return areaHome[homeArea(roles)]
 }
 
-export type MenuKey = 'home' | 'divisions' | 'orgs' | 'users' | 'roles' | 'tokens' | 'audit' | 'ledger'
+export type MenuKey =
+  | 'home'
+  | 'divisions'
+  | 'map'
+  | RegistryMenuKey
+  | 'orgs'
+  | 'users'
+  | 'roles'
+  | 'tokens'
+  | 'audit'
+  | 'ledger'
+
+// 基础数据 (base data): people, organisations, buildings, components, routed
+// changes, imports and grid-worker assignments.
+export type RegistryMenuKey = 'people' | 'entities' | 'buildings' | 'components' | 'registryChanges' | 'registryImports' | 'gridWorkers'
 
 export interface MenuItem {
   key: MenuKey
   path: string
   // i18n key of the label
   label: string
+  // i18n key of the heading of the group the item belongs to, if any.
+  group?: string
 }
 
 // Canonical menu order.
 export const menuItems: MenuItem[] = [
   { key: 'home', path: '/console', label: 'nav.home' },
   { key: 'divisions', path: '/console/divisions', label: 'nav.divisions' },
+  // 一张图: divisions, grids and components on a map (needs divisions:read).
+  { key: 'map', path: '/console/map', label: 'map.title' },
+  { key: 'people', path: '/console/registry/people', label: 'registry.nav.people', group: 'registry.nav.group' },
+  { key: 'entities', path: '/console/registry/entities', label: 'registry.nav.entities', group: 'registry.nav.group' },
+  { key: 'buildings', path: '/console/registry/buildings', label: 'registry.nav.buildings', group: 'registry.nav.group' },
+  { key: 'components', path: '/console/registry/components', label: 'registry.nav.components', group: 'registry.nav.group' },
+  { key: 'registryChanges', path: '/console/registry/changes', label: 'registry.nav.changes', group: 'registry.nav.group' },
+  { key: 'registryImports', path: '/console/registry/imports', label: 'registry.nav.imports', group: 'registry.nav.group' },
+  { key: 'gridWorkers', path: '/console/registry/grid-workers', label: 'registry.nav.gridWorkers', group: 'registry.nav.group' },
   { key: 'orgs', path: '/console/orgs', label: 'nav.orgs' },
   { key: 'users', path: '/console/users', label: 'nav.users' },
   { key: 'roles', path: '/console/roles', label: 'nav.roles' },
@@ -86,19 +111,24 @@ export const menuItems: MenuItem[] = [
   { key: 'ledger', path: '/console/ledger', label: 'nav.ledger' },
 ]
 
-const staffMenu: MenuKey[] = ['home', 'divisions', 'users']
+const staffMenu: MenuKey[] = ['home', 'divisions', 'map', 'users']
+// Base data: read by staff, heads, supervisors and leaders (registry:read);
+// imports (registry:import) and grid-worker assignments (grids:assign) for
+// staff and heads only.
+const registryRead: MenuKey[] = ['people', 'entities', 'buildings', 'components', 'registryChanges']
+const registryWrite: MenuKey[] = ['registryImports', 'gridWorkers']
 
 export const roleMenus: Record<RoleCode, MenuKey[]> = {
   citizen: [],
   enterprise: [],
   grid_worker: [],
-  dept_staff: staffMenu,
-  dept_head: staffMenu,
+  dept_staff: [...staffMenu, ...registryRead, ...registryWrite],
+  dept_head: [...staffMenu, ...registryRead, ...registryWrite],
   // Supervisors and leaders also read the tamper-evident ledger.
-  supervisor: [...staffMenu, 'ledger'],
-  leader: [...staffMenu, 'ledger'],
+  supervisor: [...staffMenu, ...registryRead, 'ledger'],
+  leader: [...staffMenu, ...registryRead, 'ledger'],
   auditor: ['home', 'audit', 'ledger'],
-  sys_admin: ['home', 'divisions', 'orgs', 'users', 'roles'],
+  sys_admin: ['home', 'divisions', 'map', 'orgs', 'users', 'roles'],
   sec_admin: ['home', 'users', 'roles', 'tokens'],
 }
 

@@ -24,6 +24,15 @@ export const routes: RouteRecordRaw[] = [
     children: [
       { path: '', component: () => import('@/views/console/ConsoleHome.vue'), meta: { menu: 'home', title: 'nav.home' } },
       { path: 'divisions', component: () => import('@/views/console/DivisionsView.vue'), meta: { menu: 'divisions', title: 'nav.divisions' } },
+      { path: 'map', component: () => import('@/views/console/map/MapView.vue'), meta: { menu: 'map', title: 'map.title' } },
+      // 基础数据 (base data)
+      { path: 'registry/people', component: () => import('@/views/console/registry/PeopleView.vue'), meta: { menu: 'people', title: 'registry.nav.people' } },
+      { path: 'registry/entities', component: () => import('@/views/console/registry/EntitiesView.vue'), meta: { menu: 'entities', title: 'registry.nav.entities' } },
+      { path: 'registry/buildings', component: () => import('@/views/console/registry/BuildingsView.vue'), meta: { menu: 'buildings', title: 'registry.nav.buildings' } },
+      { path: 'registry/components', component: () => import('@/views/console/registry/ComponentsView.vue'), meta: { menu: 'components', title: 'registry.nav.components' } },
+      { path: 'registry/changes', component: () => import('@/views/console/registry/ChangesView.vue'), meta: { menu: 'registryChanges', title: 'registry.nav.changes' } },
+      { path: 'registry/imports', component: () => import('@/views/console/registry/ImportView.vue'), meta: { menu: 'registryImports', title: 'registry.nav.imports' } },
+      { path: 'registry/grid-workers', component: () => import('@/views/console/registry/GridWorkersView.vue'), meta: { menu: 'gridWorkers', title: 'registry.nav.gridWorkers' } },
       { path: 'orgs', component: () => import('@/views/console/OrgsView.vue'), meta: { menu: 'orgs', title: 'nav.orgs' } },
       { path: 'users', component: () => import('@/views/console/UsersView.vue'), meta: { menu: 'users', title: 'nav.users' } },
       { path: 'roles', component: () => import('@/views/console/RolesView.vue'), meta: { menu: 'roles', title: 'nav.roles' } },
@@ -46,7 +55,11 @@ export const routes: RouteRecordRaw[] = [
     path: '/grid',
     component: () => import('@/views/grid/GridLayout.vue'),
     meta: { area: 'grid' },
-    children: [{ path: '', component: () => import('@/views/grid/GridHome.vue'), meta: { title: 'home.title.grid_worker' } }],
+    children: [
+      { path: '', component: () => import('@/views/grid/GridHome.vue'), meta: { title: 'home.title.grid_worker' } },
+      { path: 'g/:code(\\d{15})', component: () => import('@/views/grid/GridRecords.vue'), meta: { title: 'gridWork.gridTitle' } },
+      { path: 'mine', component: () => import('@/views/grid/GridMine.vue'), meta: { title: 'gridWork.mine' } },
+    ],
   },
   { path: '/:rest(.*)*', component: () => import('@/views/NotFound.vue'), meta: { public: true, title: 'app.notFound' } },
 ]
