@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"slices"
 	"strconv"
@@ -86,6 +87,8 @@ type importKind struct {
 	exists func(ctx context.Context, s *Service, keys []string) (map[string]bool, error)
 	// addresses lists the addresses the rows live at (nil: none).
 	addresses func(rows []prepared) []string
+	// households lists the household numbers of the rows (nil: none).
+	households func(rows []prepared) []string
 	// grid is the row's unit grid ("" when it comes from an address).
 	grid func(prepared any) string
 	// write stores one prepared row.
@@ -144,6 +147,15 @@ var importKinds = map[string]importKind{
 			for _, r := range rows {
 				if a := r.v.(*personRow).address; a != "" {
 					out = append(out, a)
+				}
+			}
+			return out
+		},
+		households: func(rows []prepared) []string {
+			out := make([]string, 0, len(rows))
+			for _, r := range rows {
+				if h := r.v.(*personRow).householdNumber; h != "" {
+					out = append(out, h)
 				}
 			}
 			return out
@@ -465,8 +477,168 @@ func (s *Service) runImport(ctx context.Context, p *authz.Principal, dept string
 		r.job = *job
 		s.jobs.mu.Unlock()
 	}
-	// Check every row, on all cores (rows need no database unless their
-	// kind looks up classes or grids).
+	all, mine, err := s.gridSets(ctx, p)
+	if err != nil {
+		finish(ImportFailed, err.Error())
+		return
+	}
+	c := &checker{s: s, k: k, keys: keys, rows: rows, r: r, job: job, all: all, mine: mine, seen: map[string]int{}}
+	// Rows in grid order: the scope indexes then grow at a few places
+	// instead of everywhere.
+	byGrid := func(part []prepared) {
+		slices.SortStableFunc(part, func(a, b prepared) int { return strings.Compare(k.grid(a.v), k.grid(b.v)) })
+	}
+	if job.Mode == ModeDryRun {
+		for start := 0; start < len(rows); start += importChunk {
+			if _, err := c.chunk(ctx, start); err != nil {
+				finish(ImportFailed, err.Error())
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			finish(ImportCancelled, "cancelled while checking")
+			return
+		}
+		finish(ImportDone, "")
+		return
+	}
+	// Check and write at once: chunks of checked rows go to the writer,
+	// inside one transaction, while the next chunk is checked. In
+	// all-or-nothing mode the first bad row stops both and rolls back.
+	errRejected := errors.New("rejected")
+	err = s.db.InTx(ctx, func(txctx context.Context) error {
+		w := s.newWriter(txctx, p, dept)
+		defer w.close()
+		if err := w.bulk(txctx); err != nil {
+			return err
+		}
+		type batch struct {
+			rows      []prepared
+			found     map[string]addrRef
+			miss      []string
+			holds     map[string]string
+			holdsMiss []string
+		}
+		batches := make(chan batch, 2)
+		werr := make(chan error, 1)
+		go func() {
+			var err error
+			for b := range batches {
+				if err != nil || txctx.Err() != nil {
+					continue // drain
+				}
+				maps.Copy(w.addrs, b.found)
+				for _, t := range b.miss {
+					w.missing[t] = true
+				}
+				maps.Copy(w.holds, b.holds)
+				for _, h := range b.holdsMiss {
+					w.missingHolds[h] = true
+				}
+				for _, pr := range b.rows {
+					if err = k.write(txctx, w, pr.v, ""); err != nil {
+						var e *errs.Error
+						if errors.As(err, &e) {
+							err = fmt.Errorf("row %d: %w", pr.row, err)
+						}
+						break
+					}
+					r.written.Add(1)
+				}
+			}
+			werr <- err
+		}()
+		var cerr error
+		for start := 0; start < len(rows); start += importChunk {
+			part, err := c.chunk(ctx, start)
+			if err != nil {
+				cerr = err
+				break
+			}
+			if job.Bad > 0 && job.Mode == ModeAllOrNone {
+				break
+			}
+			if start == 0 {
+				s.setStatus(r, ImportWriting, job.Good, job.Bad)
+			}
+			byGrid(part)
+			b := batch{rows: part}
+			if k.addresses != nil {
+				// Addresses already stored, looked up outside the
+				// transaction (committed ones are all there is to find).
+				if b.found, b.miss, err = s.knownAddresses(ctx, k.addresses(part)); err != nil {
+					cerr = err
+					break
+				}
+			}
+			if k.households != nil {
+				if b.holds, b.holdsMiss, err = s.knownHouseholds(ctx, k.households(part)); err != nil {
+					cerr = err
+					break
+				}
+			}
+			batches <- b
+		}
+		close(batches)
+		if err := <-werr; err != nil {
+			return err
+		}
+		if cerr != nil {
+			return cerr
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if job.Bad > 0 && job.Mode == ModeAllOrNone {
+			return errRejected
+		}
+		if err := w.flush(txctx); err != nil {
+			return err
+		}
+		return s.evidence(txctx, "registry.import", "import:"+job.ID, "", "", map[string]any{"kind": job.Kind, "file": job.Filename, "sha256": job.FileHash, "rows": job.Good, "source": dept})
+	})
+	switch {
+	case err == nil:
+		finish(ImportDone, "")
+	case errors.Is(err, errRejected):
+		// Count the rest of the file so that the report is complete.
+		for start := c.next; start < len(rows) && ctx.Err() == nil; start += importChunk {
+			if _, err := c.chunk(ctx, start); err != nil {
+				break
+			}
+		}
+		finish(ImportRejected, fmt.Sprintf("%d bad rows: nothing written", job.Bad))
+	case ctx.Err() != nil:
+		finish(ImportCancelled, "cancelled: nothing written")
+	default:
+		s.log.Warn("import failed", "id", job.ID, "err", err)
+		finish(ImportFailed, err.Error()+": nothing written")
+	}
+}
+
+// importChunk is the number of rows checked before they go to the writer.
+const importChunk = 50_000
+
+// checker checks the rows of an import a chunk at a time.
+type checker struct {
+	s         *Service
+	k         importKind
+	keys      []string
+	rows      [][]string
+	r         *running
+	job       *ImportJob
+	all, mine map[string]bool
+	seen      map[string]int // row key -> first row with it
+	next      int            // first row not yet checked
+}
+
+// chunk checks rows [start, start+importChunk): each on all cores, then
+// duplicates (in the file and in the registry) and grids. Bad rows are
+// counted in the job; the good ones are returned.
+func (c *checker) chunk(ctx context.Context, start int) ([]prepared, error) {
+	end := min(len(c.rows), start+importChunk)
+	c.next = end
+	rows := c.rows[start:end]
 	good := make([]prepared, len(rows))
 	bad := make([][]RowError, len(rows))
 	var next atomic.Int64
@@ -480,140 +652,158 @@ func (s *Service) runImport(ctx context.Context, p *authz.Principal, dept string
 					return
 				}
 				clear(cells)
-				for j, key := range keys {
+				for j, key := range c.keys {
 					if key != "" && j < len(rows[i]) {
 						cells[key] = strings.TrimSpace(rows[i][j])
 					}
 				}
-				rowNo := i + 2
-				for _, col := range k.columns {
+				rowNo := start + i + 2
+				for _, col := range c.k.columns {
 					if col.Required && cells[col.Key] == "" {
 						bad[i] = append(bad[i], RowError{Row: rowNo, Field: col.Key, Rule: "required", Message: "required", MessageZh: col.Zh + "必填"})
 					}
 				}
 				if bad[i] == nil {
-					v, err := k.prepare(ctx, s, cells, "")
+					v, err := c.k.prepare(ctx, c.s, cells, "")
 					if err != nil {
 						bad[i] = rowErrors(rowNo, err)
 					} else {
-						good[i] = prepared{row: rowNo, v: v, key: k.key(v)}
+						good[i] = prepared{row: rowNo, v: v, key: c.k.key(v)}
 					}
 				}
-				r.checked.Add(1)
+				c.r.checked.Add(1)
 			}
 		})
 	}
 	wg.Wait()
-	if ctx.Err() != nil {
-		finish(ImportCancelled, "cancelled while checking")
-		return
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	// Duplicates inside the file and records already stored.
-	seen := map[string]int{}
 	var keyList []string
 	for i := range good {
 		if good[i].v == nil || good[i].key == "" {
 			continue
 		}
-		if first, dup := seen[good[i].key]; dup {
-			bad[i] = append(bad[i], RowError{Row: good[i].row, Field: k.columns[0].Key, Rule: "unique", Message: fmt.Sprintf("the same record as row %d", first), MessageZh: fmt.Sprintf("与第 %d 行重复", first)})
+		if first, dup := c.seen[good[i].key]; dup {
+			bad[i] = append(bad[i], RowError{Row: good[i].row, Field: c.k.columns[0].Key, Rule: "unique", Message: fmt.Sprintf("the same record as row %d", first), MessageZh: fmt.Sprintf("与第 %d 行重复", first)})
 			good[i].v = nil
 			continue
 		}
-		seen[good[i].key] = good[i].row
+		c.seen[good[i].key] = good[i].row
 		keyList = append(keyList, good[i].key)
 	}
-	ex, err := k.exists(ctx, s, keyList)
+	ex, err := c.k.exists(ctx, c.s, keyList)
 	if err != nil {
-		finish(ImportFailed, err.Error())
-		return
+		return nil, err
 	}
-	// Grids: known, and inside the importer's region.
-	all, mine, err := s.gridSets(ctx, p)
-	if err != nil {
-		finish(ImportFailed, err.Error())
-		return
-	}
-	for i := range good {
-		if good[i].v == nil {
-			continue
-		}
-		switch g := k.grid(good[i].v); {
-		case g == "":
-		case !all[g]:
-			bad[i] = append(bad[i], RowError{Row: good[i].row, Field: "gridCode", Rule: "exists", Message: "no such unit grid " + g, MessageZh: "网格不存在：" + g})
-			good[i].v = nil
-		case !mine[g]:
-			bad[i] = append(bad[i], RowError{Row: good[i].row, Field: "gridCode", Rule: "scope", Message: "the grid " + g + " lies outside your region", MessageZh: "网格 " + g + " 不在您的管辖范围内"})
-			good[i].v = nil
-		}
-	}
-	var toWrite []prepared
+	var out []prepared
 	for i := range good {
 		if good[i].v != nil && ex[good[i].key] {
-			bad[i] = append(bad[i], RowError{Row: good[i].row, Field: k.columns[0].Key, Rule: "exists", Message: "already registered", MessageZh: "已登记"})
+			bad[i] = append(bad[i], RowError{Row: good[i].row, Field: c.k.columns[0].Key, Rule: "exists", Message: "already registered", MessageZh: "已登记"})
 			good[i].v = nil
 		}
+		if good[i].v != nil {
+			switch g := c.k.grid(good[i].v); {
+			case g == "":
+			case !c.all[g]:
+				bad[i] = append(bad[i], RowError{Row: good[i].row, Field: "gridCode", Rule: "exists", Message: "no such unit grid " + g, MessageZh: "网格不存在：" + g})
+				good[i].v = nil
+			case !c.mine[g]:
+				bad[i] = append(bad[i], RowError{Row: good[i].row, Field: "gridCode", Rule: "scope", Message: "the grid " + g + " lies outside your region", MessageZh: "网格 " + g + " 不在您的管辖范围内"})
+				good[i].v = nil
+			}
+		}
 		if bad[i] != nil {
-			job.Bad++
-			if len(job.Errors) < maxRowErrors {
-				job.Errors = append(job.Errors, bad[i]...)
+			c.job.Bad++
+			if len(c.job.Errors) < maxRowErrors {
+				c.job.Errors = append(c.job.Errors, bad[i]...)
 			}
 		} else if good[i].v != nil {
-			toWrite = append(toWrite, good[i])
+			out = append(out, good[i])
 		}
 	}
-	job.Good = len(toWrite)
-	if job.Mode == ModeDryRun {
-		finish(ImportDone, "")
-		return
-	}
-	if job.Bad > 0 && job.Mode == ModeAllOrNone {
-		finish(ImportRejected, fmt.Sprintf("%d bad rows: nothing written", job.Bad))
-		return
-	}
-	// Rows in grid order: the scope indexes then grow at a few places
-	// instead of everywhere (a third faster on a million people).
-	slices.SortStableFunc(toWrite, func(a, b prepared) int { return strings.Compare(k.grid(a.v), k.grid(b.v)) })
-	s.setStatus(r, ImportWriting, job.Good, job.Bad)
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		w := s.newWriter(ctx, p, dept)
-		defer w.close()
-		if err := w.bulk(ctx); err != nil {
-			return err
+	c.job.Good += len(out)
+	return out, nil
+}
+
+// knownHouseholds looks household numbers up in batches (committed ones).
+func (s *Service) knownHouseholds(ctx context.Context, numbers []string) (map[string]string, []string, error) {
+	slices.Sort(numbers)
+	numbers = slices.Compact(numbers)
+	found := map[string]string{}
+	var missing []string
+	for len(numbers) > 0 {
+		n := min(len(numbers), 500)
+		batch := numbers[:n]
+		numbers = numbers[n:]
+		args := make([]any, len(batch))
+		for i, t := range batch {
+			args[i] = t
 		}
-		if k.addresses != nil {
-			if err := w.knownAddresses(ctx, k.addresses(toWrite)); err != nil {
-				return err
+		rows, err := s.db.Query(ctx, `SELECT number, id FROM reg_households WHERE number IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		for rows.Next() {
+			var num, id string
+			if err := rows.Scan(&num, &id); err != nil {
+				rows.Close()
+				return nil, nil, err
+			}
+			found[num] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+		for _, h := range batch {
+			if _, ok := found[h]; !ok {
+				missing = append(missing, h)
 			}
 		}
-		for _, pr := range toWrite {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := k.write(ctx, w, pr.v, ""); err != nil {
-				var e *errs.Error
-				if errors.As(err, &e) {
-					return fmt.Errorf("row %d: %w", pr.row, err)
-				}
-				return err
-			}
-			r.written.Add(1)
-		}
-		if err := w.flush(ctx); err != nil {
-			return err
-		}
-		return s.evidence(ctx, "registry.import", "import:"+job.ID, "", "", map[string]any{"kind": job.Kind, "file": job.Filename, "sha256": job.FileHash, "rows": len(toWrite), "source": dept})
-	})
-	switch {
-	case err == nil:
-		finish(ImportDone, "")
-	case ctx.Err() != nil:
-		finish(ImportCancelled, "cancelled while writing: nothing written")
-	default:
-		s.log.Warn("import failed", "id", job.ID, "err", err)
-		finish(ImportFailed, err.Error()+": nothing written")
 	}
+	return found, missing, nil
+}
+
+// knownAddresses looks addresses up in batches (committed ones), so that
+// the writer inserts the new ones without asking one by one.
+func (s *Service) knownAddresses(ctx context.Context, texts []string) (map[string]addrRef, []string, error) {
+	slices.Sort(texts)
+	texts = slices.Compact(texts)
+	found := map[string]addrRef{}
+	var missing []string
+	for len(texts) > 0 {
+		n := min(len(texts), 500)
+		batch := texts[:n]
+		texts = texts[n:]
+		args := make([]any, len(batch))
+		for i, t := range batch {
+			args[i] = t
+		}
+		rows, err := s.db.Query(ctx, `SELECT full_text, id, grid_code FROM reg_addresses WHERE full_text IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		for rows.Next() {
+			var t string
+			var a addrRef
+			if err := rows.Scan(&t, &a.id, &a.grid); err != nil {
+				rows.Close()
+				return nil, nil, err
+			}
+			found[t] = a
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+		for _, t := range batch {
+			if _, ok := found[t]; !ok {
+				missing = append(missing, t)
+			}
+		}
+	}
+	return found, missing, nil
 }
 
 func (s *Service) setStatus(r *running, status string, good, bad int) {

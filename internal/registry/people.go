@@ -233,7 +233,8 @@ type writer struct {
 	st       *db.Stmts
 	srcCache map[string]string
 	// missing holds addresses known not to exist yet (knownAddresses).
-	missing map[string]bool
+	missing      map[string]bool
+	missingHolds map[string]bool // household numbers known not to exist yet
 	// batched queues inserts of bulk loads (see insert); flush before
 	// anything reads them and before the transaction ends.
 	batched bool
@@ -279,47 +280,6 @@ func (w *writer) bulk(ctx context.Context) error {
 	return nil
 }
 
-// knownAddresses looks the given addresses up in batches, so that the
-// writer inserts the new ones without asking one by one.
-func (w *writer) knownAddresses(ctx context.Context, texts []string) error {
-	slices.Sort(texts)
-	texts = slices.Compact(texts)
-	for len(texts) > 0 {
-		n := min(len(texts), 500)
-		batch := texts[:n]
-		texts = texts[n:]
-		args := make([]any, len(batch))
-		for i, t := range batch {
-			args[i] = t
-		}
-		rows, err := w.s.db.Query(ctx, `SELECT full_text, id, grid_code FROM reg_addresses WHERE full_text IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
-		if err != nil {
-			return err
-		}
-		found := map[string]bool{}
-		for rows.Next() {
-			var t string
-			var a addrRef
-			if err := rows.Scan(&t, &a.id, &a.grid); err != nil {
-				rows.Close()
-				return err
-			}
-			found[t] = true
-			w.addrs[t] = a
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, t := range batch {
-			if !found[t] {
-				w.missing[t] = true
-			}
-		}
-	}
-	return nil
-}
-
 // close releases the writer's statements (before its transaction ends).
 func (w *writer) close() {
 	w.st.Close()
@@ -331,7 +291,7 @@ func (w *writer) close() {
 type addrRef struct{ id, grid string }
 
 func (s *Service) newWriter(ctx context.Context, p *authz.Principal, dept string) *writer {
-	return &writer{s: s, p: p, dept: dept, now: s.now().UnixMilli(), addrs: map[string]addrRef{}, holds: map[string]string{}, grids: map[string]bool{}, missing: map[string]bool{},
+	return &writer{s: s, p: p, dept: dept, now: s.now().UnixMilli(), addrs: map[string]addrRef{}, holds: map[string]string{}, grids: map[string]bool{}, missing: map[string]bool{}, missingHolds: map[string]bool{},
 		st: s.db.Stmts(ctx)}
 }
 
@@ -392,7 +352,10 @@ func (w *writer) household(ctx context.Context, number string, a addrRef, grid s
 		return id, nil
 	}
 	var id string
-	err := w.queryRow(ctx, `SELECT id FROM reg_households WHERE number = ?`, number).Scan(&id)
+	err := sql.ErrNoRows
+	if !w.missingHolds[number] {
+		err = w.queryRow(ctx, `SELECT id FROM reg_households WHERE number = ?`, number).Scan(&id)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		id = newID()
 		err = w.insert(ctx, insHousehold, id, number, nullIf(a.id), grid, grid, w.now)
@@ -421,8 +384,13 @@ func (w *writer) person(ctx context.Context, r *personRow, prefix string) error 
 		}
 		if r.grid == "" {
 			r.grid = a.grid
+		} else if r.grid != a.grid {
+			return errs.Invalid(prefix+"address", "consistent", "the address lies in grid "+a.grid+", not "+r.grid, "该地址位于网格 "+a.grid+"，不是 "+r.grid)
 		}
-	} else if err := w.grid(ctx, prefix+"gridCode", r.grid); err != nil {
+	}
+	// The grid must be known and in the caller's region, however it was
+	// found (cached per grid).
+	if err := w.grid(ctx, prefix+"gridCode", r.grid); err != nil {
 		return err
 	}
 	var hh string
