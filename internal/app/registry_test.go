@@ -577,6 +577,20 @@ func testImportCancel(t *testing.T, e *apptest.Env) {
 	if n := count(t, e, "reg_people"); n != before {
 		t.Fatalf("an interrupted import left %d people", n-before)
 	}
+	// An import that was running when its process died (its transaction
+	// rolled back with the process) is marked interrupted at the next start.
+	if _, err := e.Server.DB.Exec(context.Background(), `INSERT INTO reg_imports (id, kind, filename, mode, status, total_rows, file_hash, actor_id, actor_name, source_dept, scope_key, created_at)
+		VALUES ('dead-import', 'people', 'x.csv', 'all-or-nothing', 'writing', 10, '', ?, 'police', 'ga', '320508018', 1)`, userID(t, e, "police")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Server.Registry.RecoverImports(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var dead importJob
+	police.Do("GET", "/api/v1/registry/imports/dead-import", nil).JSON(&dead)
+	if dead.Status != "interrupted" || dead.Written != 0 {
+		t.Fatalf("after restart: %+v", dead)
+	}
 }
 
 func testPlaces(t *testing.T, e *apptest.Env) {

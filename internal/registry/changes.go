@@ -187,7 +187,13 @@ func (s *Service) value(ctx context.Context, k kindSpec, kind, key, field string
 // current value; otherwise the new value is routed to the authority as a
 // conflict and the stored value stays.
 func (s *Service) Update(ctx context.Context, kind, key string, values map[string]string, note string) ([]FieldOutcome, error) {
-	p, err := authz.Require(ctx, authz.RegistryWrite)
+	return s.change(ctx, authz.RegistryWrite, kind, key, values, note, false)
+}
+
+// change is Update (propose false) and Propose (propose true: every
+// differing value is routed, as a correction).
+func (s *Service) change(ctx context.Context, perm authz.Permission, kind, key string, values map[string]string, note string, propose bool) ([]FieldOutcome, error) {
+	p, err := authz.Require(ctx, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +237,8 @@ func (s *Service) Update(ctx context.Context, kind, key string, values map[strin
 			if err != nil {
 				return err
 			}
-			if p.Nationwide || dept == auth || c.sources[field].Dept == dept || c.sources[field].Dept == "" {
+			src := c.sources[field].Dept
+			if !propose && (p.Nationwide || dept == auth || src == dept || src == "") {
 				if err := s.apply(ctx, k, kind, c, field, old, nv, dept, ""); err != nil {
 					return err
 				}
@@ -239,7 +246,11 @@ func (s *Service) Update(ctx context.Context, kind, key string, values map[strin
 				out = append(out, FieldOutcome{Field: field, Outcome: "applied"})
 				continue
 			}
-			id, err := s.route(ctx, k, kind, c, field, old, nv, dept, auth, ReasonConflict, note)
+			reason := ReasonConflict
+			if propose {
+				reason = ReasonCorrection
+			}
+			id, err := s.route(ctx, k, kind, c, field, old, nv, dept, auth, reason, note)
 			if err != nil {
 				return err
 			}
@@ -377,57 +388,7 @@ func (s *Service) route(ctx context.Context, k kindSpec, kind string, c *current
 // Propose sends corrections of a record to its authority for confirmation
 // (grid workers: collected once, on the spot, never re-entered).
 func (s *Service) Propose(ctx context.Context, kind, key string, values map[string]string, note string) ([]FieldOutcome, error) {
-	p, err := authz.Require(ctx, authz.RegistryPropose)
-	if err != nil {
-		return nil, err
-	}
-	k, err := specOf(kind)
-	if err != nil {
-		return nil, err
-	}
-	if len(values) == 0 {
-		return nil, errs.Invalid("values", "required", "give at least one field to correct", "请至少填写一个要更正的字段")
-	}
-	dept, err := s.deptOf(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	norm, err := normalizeAll(k, values)
-	if err != nil {
-		return nil, err
-	}
-	var out []FieldOutcome
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		out = nil
-		c, err := s.loadCurrent(ctx, k, kind, key)
-		if err != nil {
-			return err
-		}
-		if err := inScope(p, c.scope, kind, key); err != nil {
-			return err
-		}
-		for _, field := range sortedKeys(norm) {
-			old, err := s.value(ctx, k, kind, key, field)
-			if err != nil {
-				return err
-			}
-			if old == norm[field] {
-				out = append(out, FieldOutcome{Field: field, Outcome: "unchanged"})
-				continue
-			}
-			auth, err := s.authority(ctx, kind, field)
-			if err != nil {
-				return err
-			}
-			id, err := s.route(ctx, k, kind, c, field, old, norm[field], dept, auth, ReasonCorrection, note)
-			if err != nil {
-				return err
-			}
-			out = append(out, FieldOutcome{Field: field, Outcome: "routed", ChangeID: id, To: auth})
-		}
-		return nil
-	})
-	return out, err
+	return s.change(ctx, authz.RegistryPropose, kind, key, values, note, true)
 }
 
 // ProposeNew sends a new record to its authority for confirmation. record

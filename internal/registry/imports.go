@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -250,32 +251,54 @@ func ImportKinds() map[string][]importColumn {
 
 func existing(ctx context.Context, d *db.DB, table, col string, keys []string) (map[string]bool, error) {
 	out := map[string]bool{}
+	err := inBatches(ctx, d, `SELECT `+col+` FROM `+table+` WHERE `+col+` IN `, keys, func(rows *sql.Rows) error {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return err
+		}
+		out[k] = true
+		return nil
+	})
+	return out, err
+}
+
+// inBatches runs query (ending in "IN ") for the keys, 500 at a time, and
+// scans every row.
+func inBatches(ctx context.Context, d *db.DB, query string, keys []string, scan func(*sql.Rows) error) error {
 	for len(keys) > 0 {
 		n := min(len(keys), 500)
-		batch := keys[:n]
-		keys = keys[n:]
-		args := make([]any, len(batch))
-		for i, k := range batch {
+		args := make([]any, n)
+		for i, k := range keys[:n] {
 			args[i] = k
 		}
-		rows, err := d.Query(ctx, `SELECT `+col+` FROM `+table+` WHERE `+col+` IN (`+strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",")+`)`, args...)
+		keys = keys[n:]
+		rows, err := d.Query(ctx, query+`(`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
+			if err := scan(rows); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
-			out[k] = true
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// missingOf returns the keys not found.
+func missingOf[V any](keys []string, found map[string]V) []string {
+	var out []string
+	for _, k := range keys {
+		if _, ok := found[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // readTable reads a CSV (UTF-8, optional BOM; GB18030 is not accepted) or
@@ -731,38 +754,15 @@ func (s *Service) knownHouseholds(ctx context.Context, numbers []string) (map[st
 	slices.Sort(numbers)
 	numbers = slices.Compact(numbers)
 	found := map[string]string{}
-	var missing []string
-	for len(numbers) > 0 {
-		n := min(len(numbers), 500)
-		batch := numbers[:n]
-		numbers = numbers[n:]
-		args := make([]any, len(batch))
-		for i, t := range batch {
-			args[i] = t
+	err := inBatches(ctx, s.db, `SELECT number, id FROM reg_households WHERE number IN `, numbers, func(rows *sql.Rows) error {
+		var num, id string
+		if err := rows.Scan(&num, &id); err != nil {
+			return err
 		}
-		rows, err := s.db.Query(ctx, `SELECT number, id FROM reg_households WHERE number IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
-		if err != nil {
-			return nil, nil, err
-		}
-		for rows.Next() {
-			var num, id string
-			if err := rows.Scan(&num, &id); err != nil {
-				rows.Close()
-				return nil, nil, err
-			}
-			found[num] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, nil, err
-		}
-		for _, h := range batch {
-			if _, ok := found[h]; !ok {
-				missing = append(missing, h)
-			}
-		}
-	}
-	return found, missing, nil
+		found[num] = id
+		return nil
+	})
+	return found, missingOf(numbers, found), err
 }
 
 // knownAddresses looks addresses up in batches (committed ones), so that
@@ -771,39 +771,16 @@ func (s *Service) knownAddresses(ctx context.Context, texts []string) (map[strin
 	slices.Sort(texts)
 	texts = slices.Compact(texts)
 	found := map[string]addrRef{}
-	var missing []string
-	for len(texts) > 0 {
-		n := min(len(texts), 500)
-		batch := texts[:n]
-		texts = texts[n:]
-		args := make([]any, len(batch))
-		for i, t := range batch {
-			args[i] = t
+	err := inBatches(ctx, s.db, `SELECT full_text, id, grid_code FROM reg_addresses WHERE full_text IN `, texts, func(rows *sql.Rows) error {
+		var t string
+		var a addrRef
+		if err := rows.Scan(&t, &a.id, &a.grid); err != nil {
+			return err
 		}
-		rows, err := s.db.Query(ctx, `SELECT full_text, id, grid_code FROM reg_addresses WHERE full_text IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
-		if err != nil {
-			return nil, nil, err
-		}
-		for rows.Next() {
-			var t string
-			var a addrRef
-			if err := rows.Scan(&t, &a.id, &a.grid); err != nil {
-				rows.Close()
-				return nil, nil, err
-			}
-			found[t] = a
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, nil, err
-		}
-		for _, t := range batch {
-			if _, ok := found[t]; !ok {
-				missing = append(missing, t)
-			}
-		}
-	}
-	return found, missing, nil
+		found[t] = a
+		return nil
+	})
+	return found, missingOf(texts, found), err
 }
 
 func (s *Service) setStatus(r *running, status string, good, bad int) {
