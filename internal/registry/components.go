@@ -154,27 +154,15 @@ func (w *writer) componentCode(ctx context.Context, c *componentRow) (string, er
 
 // CreateComponent registers a component in the caller's region.
 func (s *Service) CreateComponent(ctx context.Context, in NewComponent) (*Component, error) {
-	p, err := authz.Require(ctx, authz.RegistryWrite)
-	if err != nil {
-		return nil, err
-	}
-	dept, err := s.deptOf(ctx, p)
-	if err != nil {
+	if _, err := authz.Require(ctx, authz.RegistryWrite); err != nil {
 		return nil, err
 	}
 	c, err := s.prepareComponent(ctx, in, "")
 	if err != nil {
 		return nil, err
 	}
-	var code string
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		w := s.newWriter(ctx, p, dept)
-		defer w.close()
-		if code, err = w.componentCode(ctx, c); err != nil {
-			return err
-		}
-		return s.evidence(ctx, "registry.component.create", "component:"+code, "", "", map[string]any{"code": code, "source": dept})
-	})
+	code, err := s.create(ctx, "registry.component.create", func(k string) string { return "component:" + k },
+		func(ctx context.Context, w *writer) (string, error) { return w.componentCode(ctx, c) })
 	if err != nil {
 		return nil, err
 	}

@@ -167,30 +167,19 @@ func (w *writer) entity(ctx context.Context, e *entityRow) error {
 
 // CreateEntity registers an enterprise or organisation.
 func (s *Service) CreateEntity(ctx context.Context, in NewEntity) (*Entity, error) {
-	p, err := authz.Require(ctx, authz.RegistryWrite)
-	if err != nil {
-		return nil, err
-	}
-	dept, err := s.deptOf(ctx, p)
-	if err != nil {
+	if _, err := authz.Require(ctx, authz.RegistryWrite); err != nil {
 		return nil, err
 	}
 	e, err := s.prepareEntity(ctx, in, "")
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		w := s.newWriter(ctx, p, dept)
-		defer w.close()
-		if err := w.entity(ctx, e); err != nil {
-			return err
-		}
-		return s.evidence(ctx, "registry.entity.create", "entity:"+e.code, "", "", map[string]any{"source": dept})
-	})
+	code, err := s.create(ctx, "registry.entity.create", func(k string) string { return "entity:" + k },
+		func(ctx context.Context, w *writer) (string, error) { return e.code, w.entity(ctx, e) })
 	if err != nil {
 		return nil, err
 	}
-	return s.GetEntity(ctx, e.code, "")
+	return s.GetEntity(ctx, code, "")
 }
 
 const entityCols = `credit_code, name, kind, legal_rep_enc, legal_rep_mask, industry, address, status, established, grid_code, lon, lat, sources, version, updated_at, scope_key`

@@ -192,30 +192,19 @@ func (s *Service) preparePerson(in NewPerson, prefix string) (personRow, error) 
 // CreatePerson adds a person. The caller's department is the source of
 // every field.
 func (s *Service) CreatePerson(ctx context.Context, in NewPerson) (*Person, error) {
-	p, err := authz.Require(ctx, authz.RegistryWrite)
-	if err != nil {
-		return nil, err
-	}
-	dept, err := s.deptOf(ctx, p)
-	if err != nil {
+	if _, err := authz.Require(ctx, authz.RegistryWrite); err != nil {
 		return nil, err
 	}
 	r, err := s.preparePerson(in, "")
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		w := s.newWriter(ctx, p, dept)
-		defer w.close()
-		if err := w.person(ctx, &r, ""); err != nil {
-			return err
-		}
-		return s.evidence(ctx, "registry.person.create", r.ref, "", "", map[string]any{"id": r.id, "grid": r.grid, "source": dept})
-	})
+	id, err := s.create(ctx, "registry.person.create", func(string) string { return r.ref },
+		func(ctx context.Context, w *writer) (string, error) { return r.id, w.person(ctx, &r, "") })
 	if err != nil {
 		return nil, err
 	}
-	return s.GetPerson(ctx, r.id, "")
+	return s.GetPerson(ctx, id, "")
 }
 
 // writer inserts validated records inside one transaction, creating the

@@ -173,27 +173,15 @@ func (w *writer) nextSerial(ctx context.Context, table, col, prefix string, n in
 
 // CreateBuilding adds a building in the caller's region.
 func (s *Service) CreateBuilding(ctx context.Context, in NewBuilding) (*Building, error) {
-	p, err := authz.Require(ctx, authz.RegistryWrite)
-	if err != nil {
-		return nil, err
-	}
-	dept, err := s.deptOf(ctx, p)
-	if err != nil {
+	if _, err := authz.Require(ctx, authz.RegistryWrite); err != nil {
 		return nil, err
 	}
 	b, err := s.prepareBuilding(ctx, in, "")
 	if err != nil {
 		return nil, err
 	}
-	var code string
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		w := s.newWriter(ctx, p, dept)
-		defer w.close()
-		if code, err = w.buildingCode(ctx, b); err != nil {
-			return err
-		}
-		return s.evidence(ctx, "registry.building.create", "building:"+code, "", "", map[string]any{"code": code, "source": dept})
-	})
+	code, err := s.create(ctx, "registry.building.create", func(k string) string { return "building:" + k },
+		func(ctx context.Context, w *writer) (string, error) { return w.buildingCode(ctx, b) })
 	if err != nil {
 		return nil, err
 	}

@@ -365,3 +365,28 @@ type Evidence struct {
 
 // EventType implements bus.Event.
 func (Evidence) EventType() string { return "registry.evidence" }
+
+// create writes one new record as the caller's department, in a
+// transaction with its evidence; write stores it and returns its key, and
+// ref turns the key into the record's ledger subject.
+func (s *Service) create(ctx context.Context, action string, ref func(key string) string, write func(ctx context.Context, w *writer) (string, error)) (string, error) {
+	p, err := authz.Require(ctx, authz.RegistryWrite)
+	if err != nil {
+		return "", err
+	}
+	dept, err := s.deptOf(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	var key string
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		w := s.newWriter(ctx, p, dept)
+		defer w.close()
+		var err error
+		if key, err = write(ctx, w); err != nil {
+			return err
+		}
+		return s.evidence(ctx, action, ref(key), "", "", map[string]any{"key": key, "source": dept})
+	})
+	return key, err
+}
