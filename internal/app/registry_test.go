@@ -54,14 +54,15 @@ var idSeq atomic.Int64 // ID numbers handed out by newIDNumber
 // newIDNumber makes a valid, unused ID number.
 func newIDNumber() string {
 	n := int(idSeq.Add(1))
-	return idcode.MakeCitizenID("320508", time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n/1000), n%1000)
+	// 321283 (泰兴): no demo person is registered there, so no number collides.
+	return idcode.MakeCitizenID("321283", time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n/1000), n%1000)
 }
 
 func createPerson(t *testing.T, c *apptest.Client, grid, name string) (person, string) {
 	t.Helper()
 	id := newIDNumber()
 	r := c.Do("POST", "/api/v1/people", map[string]any{"idNumber": id, "name": name, "resident": true, "registered": true,
-		"gridCode": grid, "address": "测试路" + id[14:] + "号101室", "phone": "13912345678", "householdNumber": "T" + id[10:]})
+		"gridCode": grid, "address": "测试路" + id[6:14] + "号" + id[14:] + "室", "phone": "13912345678", "householdNumber": "T" + id[10:]})
 	if r.Status != 200 {
 		t.Fatalf("create person: %d %s", r.Status, r.Body)
 	}
