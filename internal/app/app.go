@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shuzhi-gov/shuzhi/internal/cases"
 	"github.com/shuzhi-gov/shuzhi/internal/geo"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
 	"github.com/shuzhi-gov/shuzhi/internal/ledger"
@@ -22,6 +23,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/platform/crypto"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/outbox"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/workcal"
 	"github.com/shuzhi-gov/shuzhi/internal/registry"
 )
 
@@ -53,6 +55,8 @@ type Core struct {
 	Registry *registry.Service
 	Outbox   *outbox.Outbox
 	Ledger   *ledger.Log
+	Calendar *workcal.Service
+	Cases    *cases.Service
 }
 
 // Open builds the core: opens and migrates the database, loads or creates
@@ -104,7 +108,14 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Core, err
 		d.Close()
 		return nil, err
 	}
-	return &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: g, Registry: reg, Outbox: ob, Ledger: lg}, nil
+	cal := workcal.New(d, ob, time.Now)
+	cs := cases.New(cases.Deps{DB: d, Directory: &caseDirectory{geo: g, reg: reg, ids: ids}, Cipher: prof.Fields(), Events: ob, Calendar: cal.Calendar, Log: log})
+	if err := cs.Init(ctx); err != nil {
+		cs.Close()
+		d.Close()
+		return nil, fmt.Errorf("cases: %w", err)
+	}
+	return &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: g, Registry: reg, Outbox: ob, Ledger: lg, Calendar: cal, Cases: cs}, nil
 }
 
 // CheckpointFile is where the ledger keeps a copy of its latest signed
@@ -116,6 +127,7 @@ func CheckpointFile(cfg *config.Config) string {
 // Close stops the ledger (committing queued appends) and releases the
 // database.
 func (c *Core) Close() error {
+	c.Cases.Close()
 	lerr := c.Ledger.Close()
 	if err := c.DB.Close(); err != nil {
 		return err

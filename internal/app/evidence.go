@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/shuzhi-gov/shuzhi/internal/cases"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
 	"github.com/shuzhi-gov/shuzhi/internal/ledger"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/bus"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/workcal"
 	"github.com/shuzhi-gov/shuzhi/internal/registry"
 )
 
@@ -64,4 +66,42 @@ func registryRecord(c *Core, e registry.Evidence) ledger.Record {
 		Module: "registry", Action: e.Action, Subject: e.Subject, Purpose: e.Purpose, Basis: e.Basis,
 		Time: e.At, PayloadHash: hex.EncodeToString(c.Crypto.Hash(e.Payload)), RequestID: e.RequestID, Ref: e.Ref,
 	}
+}
+
+// recordCases writes every step of every case (and changes of the
+// categories and rules) to the ledger.
+func (s *Server) recordCases() (stop func(), err error) {
+	return bus.Subscribe(s.Bus, "ledger-cases", func(ctx context.Context, env bus.Envelope, ev cases.Evidence) error {
+		_, err := s.Ledger.Append(ctx, casesRecord(s.Core, ev))
+		return err
+	}, db.Dedup{DB: s.DB}, bus.WithConcurrency(256))
+}
+
+func casesRecord(c *Core, e cases.Evidence) ledger.Record {
+	kind := e.ActorKind
+	if kind == "" {
+		kind = "system"
+	}
+	return ledger.Record{
+		ActorKind: kind, ActorID: e.ActorID, ActorName: e.ActorName, OrgID: e.OrgID,
+		Module: "cases", Action: e.Action, Subject: e.Subject, Purpose: "case-handling", Basis: "GB/T 30428.8 案件办理",
+		Time: e.At, PayloadHash: hex.EncodeToString(c.Crypto.Hash(e.Payload)), RequestID: e.RequestID, Ref: e.Ref,
+	}
+}
+
+// recordCalendar writes changes of the working-day calendar (holidays,
+// make-up days, working hours) to the ledger: they move statutory deadlines.
+func (s *Server) recordCalendar() (stop func(), err error) {
+	return bus.Subscribe(s.Bus, "ledger-calendar", func(ctx context.Context, env bus.Envelope, ev workcal.Changed) error {
+		kind := ev.ActorKind
+		if kind == "" {
+			kind = "system"
+		}
+		_, err := s.Ledger.Append(ctx, ledger.Record{
+			ActorKind: kind, ActorID: ev.ActorID, ActorName: ev.ActorName, OrgID: ev.OrgID,
+			Module: "workcal", Action: ev.Action, Subject: ev.Subject, Purpose: "administration", Basis: "国务院办公厅关于部分节假日安排的通知",
+			Time: ev.At, PayloadHash: hex.EncodeToString(s.Crypto.Hash(ev.Payload)), RequestID: ev.RequestID, Ref: ev.Ref,
+		})
+		return err
+	}, db.Dedup{DB: s.DB})
 }

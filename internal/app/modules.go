@@ -1,10 +1,12 @@
 package app
 
 import (
+	"github.com/shuzhi-gov/shuzhi/internal/cases"
 	"github.com/shuzhi-gov/shuzhi/internal/geo"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
 	"github.com/shuzhi-gov/shuzhi/internal/ledger"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/workcal"
 	"github.com/shuzhi-gov/shuzhi/internal/registry"
 )
 
@@ -19,12 +21,15 @@ func migrations() []db.Migrations {
 		geo.Migrations(),
 		registry.Migrations(),
 		ledger.Migrations(),
+		workcal.Migrations(),
+		cases.Migrations(),
 	}
 }
 
 // tables lists every module's tables, dependants first, for demo resets.
 func tables() []string {
 	var out []string
+	out = append(out, cases.Tables...)
 	out = append(out, ledger.Tables...)
 	out = append(out, registry.Tables...)
 	out = append(out, geo.Tables...)

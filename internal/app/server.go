@@ -8,12 +8,16 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/nats-io/nats.go"
 
+	"github.com/shuzhi-gov/shuzhi/internal/cases"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/bus"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/httpx"
@@ -73,6 +77,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.Geo.Routes(s.API)
 	s.Geo.MountOGC(mux, s.Registry.ComponentsCollection()) // OGC API - Features at /ogc/; other modules' collections go in as extra arguments
 	s.Registry.Routes(s.API)
+	s.Cases.Routes(s.API)
+	s.Calendar.Routes(s.API)
 	s.Ledger.Routes(mux, s.API)
 
 	httpx.Register(s.API, httpx.Op{Operation: huma.Operation{OperationID: "meta", Method: http.MethodGet, Path: "/api/v1/meta",
@@ -142,19 +148,12 @@ func (s *Server) Serve(ctx context.Context) error {
 			return err
 		}
 	}
-	stopAudit, err := s.recordAudit()
+	stopAll, err := s.startWorkers()
 	if err != nil {
 		s.closeAll()
 		return err
 	}
-	defer stopAudit()
-	stopRegistry, err := s.recordRegistry()
-	if err != nil {
-		stopAudit()
-		s.closeAll()
-		return err
-	}
-	defer stopRegistry()
+	defer stopAll()
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	relayDone := make(chan struct{})
 	go func() {
@@ -168,8 +167,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case err := <-errc:
 		stopRelay()
 		<-relayDone
-		stopRegistry()
-		stopAudit()
+		stopAll()
 		s.closeAll()
 		return err
 	case <-ctx.Done():
@@ -186,10 +184,61 @@ func (s *Server) Serve(ctx context.Context) error {
 	_, _ = s.Outbox.RelayOnce(sctx, s.Bus, 1024)
 	stopRelay()
 	<-relayDone
-	stopRegistry()
-	stopAudit()
+	stopAll()
 	s.closeAll()
 	return err
+}
+
+// startWorkers starts the bus consumers that write modules' evidence to the
+// ledger, the sensors' MQTT intake and the cases' deadline watch; the
+// returned function stops them all (idempotent).
+func (s *Server) startWorkers() (func(), error) {
+	var stops []func()
+	var once sync.Once
+	stopAll := func() {
+		once.Do(func() {
+			for i := len(stops) - 1; i >= 0; i-- {
+				stops[i]()
+			}
+		})
+	}
+	for _, start := range []func() (func(), error){s.recordAudit, s.recordRegistry, s.recordCases, s.recordCalendar, s.sensorIntake} {
+		stop, err := start()
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		stops = append(stops, stop)
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Cases.Watch(wctx, 30*time.Second)
+	}()
+	stops = append(stops, func() { cancel(); <-done })
+	return stopAll, nil
+}
+
+// sensorIntake takes sensors' alarms from MQTT (through NATS, in a queue
+// group so that one node handles each) into the cases module.
+func (s *Server) sensorIntake() (func(), error) {
+	ctx := authz.With(context.Background(), identity.System("sensor-gateway"))
+	sub, err := s.Bus.Conn().QueueSubscribe(cases.SensorSubject, "cases-sensors", func(m *nats.Msg) {
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		res, err := s.Cases.HandleSensorMessage(rctx, m.Subject, m.Data)
+		switch {
+		case err != nil:
+			s.Log.Warn("sensor alarm rejected", "subject", m.Subject, "err", err)
+		case res.Ignored != "":
+			s.Log.Info("sensor alarm ignored", "subject", m.Subject, "why", res.Ignored)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = sub.Drain() }, nil
 }
 
 func (s *Server) closeAll() {

@@ -31,8 +31,8 @@ describe('home path per role', () => {
 })
 
 describe('console menu per role', () => {
-  it('gives sys_admin divisions, the map, orgs, users and roles', () => {
-    expect(keysFor('sys_admin')).toEqual(['home', 'divisions', 'map', 'orgs', 'users', 'roles'])
+  it('gives sys_admin divisions, the map, orgs, users, roles and the working-day calendar', () => {
+    expect(keysFor('sys_admin')).toEqual(['home', 'divisions', 'map', 'orgs', 'users', 'roles', 'calendar'])
   })
   it('gives sec_admin users, roles and tokens', () => {
     expect(keysFor('sec_admin')).toEqual(['home', 'users', 'roles', 'tokens'])
@@ -83,7 +83,7 @@ describe('console menu per role', () => {
     expect(keysFor(role)).toEqual([])
   })
   it('merges the menus of several roles in the canonical order without repeats', () => {
-    expect(keysFor('leader', 'sys_admin')).toEqual(['home', 'divisions', 'map', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'orgs', 'users', 'roles', 'ledger'])
+    expect(keysFor('leader', 'sys_admin')).toEqual(['home', 'divisions', 'map', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'orgs', 'users', 'roles', 'calendar', 'ledger'])
   })
 })
 

@@ -79,6 +79,16 @@ const (
 	RegistryPropose Permission = "registry:propose" // propose additions and corrections (grid workers)
 	RegistryImport  Permission = "registry:import"  // bulk import
 	GridsAssign     Permission = "grids:assign"     // assign grid workers to grids
+	// 一网统管 cases.
+	CasesRead      Permission = "cases:read"      // cases of the region and of one's unit
+	CasesReport    Permission = "cases:report"    // report a case (every channel)
+	CasesHandle    Permission = "cases:handle"    // handle, return, ask for postponement (the unit)
+	CasesDispatch  Permission = "cases:dispatch"  // file, dispatch, merge, approve postponements (operations centre)
+	CasesVerify    Permission = "cases:verify"    // verify on site and close (grid workers)
+	CasesSupervise Permission = "cases:supervise" // supervise (督办)
+	CasesConfigure Permission = "cases:configure" // categories, area rules
+	// Working-day calendar: enter a year's holiday notice, set working hours.
+	CalendarWrite Permission = "calendar:write"
 )
 
 var staffRead = []Permission{DivisionsRead, OrgsRead, RolesRead}
@@ -86,21 +96,21 @@ var staffRead = []Permission{DivisionsRead, OrgsRead, RolesRead}
 var registryEdit = []Permission{RegistryRead, RegistryWrite, RegistryPropose, RegistryImport, GridsAssign}
 
 var grants = map[Role][]Permission{
-	Citizen:    {},
-	Enterprise: {},
-	GridWorker: append(slices.Clone(staffRead), RegistryRead, RegistryPropose),
-	DeptStaff:  append(append(slices.Clone(staffRead), UsersRead), registryEdit...),
-	DeptHead:   append(append(slices.Clone(staffRead), UsersRead), registryEdit...),
-	Supervisor: append(slices.Clone(staffRead), UsersRead, RegistryRead),
-	Leader:     append(slices.Clone(staffRead), UsersRead, RegistryRead),
+	Citizen:    {CasesReport},
+	Enterprise: {CasesReport},
+	GridWorker: append(slices.Clone(staffRead), RegistryRead, RegistryPropose, CasesRead, CasesReport, CasesVerify),
+	DeptStaff:  append(append(slices.Clone(staffRead), UsersRead, CasesRead, CasesReport, CasesHandle), registryEdit...),
+	DeptHead:   append(append(slices.Clone(staffRead), UsersRead, CasesRead, CasesReport, CasesHandle, CasesSupervise), registryEdit...),
+	Supervisor: append(slices.Clone(staffRead), UsersRead, RegistryRead, CasesRead, CasesReport, CasesDispatch, CasesVerify, CasesSupervise, CasesConfigure),
+	Leader:     append(slices.Clone(staffRead), UsersRead, RegistryRead, CasesRead, CasesSupervise),
 	Auditor:    {AuditRead, RolesRead, DivisionsRead, OrgsRead, UsersRead},
-	SysAdmin:   append(slices.Clone(staffRead), DivisionsWrite, OrgsWrite, UsersRead, UsersWrite),
+	SysAdmin:   append(slices.Clone(staffRead), DivisionsWrite, OrgsWrite, UsersRead, UsersWrite, CalendarWrite),
 	SecAdmin:   append(slices.Clone(staffRead), UsersRead, UsersSecurity, TokensManage),
 }
 
 // TokenScopes are the permissions an API token may carry. Administrative
 // permissions are never given to machines.
-var TokenScopes = []Permission{DivisionsRead, OrgsRead, UsersRead, RolesRead, RegistryRead}
+var TokenScopes = []Permission{DivisionsRead, OrgsRead, UsersRead, RolesRead, RegistryRead, CasesRead, CasesReport}
 
 // PermissionsOf returns the union of the roles' permissions.
 func PermissionsOf(roles []Role) []Permission {

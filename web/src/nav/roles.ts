@@ -73,6 +73,7 @@ export type MenuKey =
   | 'orgs'
   | 'users'
   | 'roles'
+  | 'calendar'
   | 'tokens'
   | 'audit'
   | 'ledger'
@@ -106,6 +107,8 @@ export const menuItems: MenuItem[] = [
   { key: 'orgs', path: '/console/orgs', label: 'nav.orgs' },
   { key: 'users', path: '/console/users', label: 'nav.users' },
   { key: 'roles', path: '/console/roles', label: 'nav.roles' },
+  // 工作日历: the holiday notice every statutory deadline counts in (calendar:write).
+  { key: 'calendar', path: '/console/calendar', label: 'nav.calendar' },
   { key: 'tokens', path: '/console/tokens', label: 'nav.tokens' },
   { key: 'audit', path: '/console/audit', label: 'nav.audit' },
   { key: 'ledger', path: '/console/ledger', label: 'nav.ledger' },
@@ -128,7 +131,7 @@ export const roleMenus: Record<RoleCode, MenuKey[]> = {
   supervisor: [...staffMenu, ...registryRead, 'ledger'],
   leader: [...staffMenu, ...registryRead, 'ledger'],
   auditor: ['home', 'audit', 'ledger'],
-  sys_admin: ['home', 'divisions', 'map', 'orgs', 'users', 'roles'],
+  sys_admin: ['home', 'divisions', 'map', 'orgs', 'users', 'roles', 'calendar'],
   sec_admin: ['home', 'users', 'roles', 'tokens'],
 }
 

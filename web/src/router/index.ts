@@ -36,6 +36,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'orgs', component: () => import('@/views/console/OrgsView.vue'), meta: { menu: 'orgs', title: 'nav.orgs' } },
       { path: 'users', component: () => import('@/views/console/UsersView.vue'), meta: { menu: 'users', title: 'nav.users' } },
       { path: 'roles', component: () => import('@/views/console/RolesView.vue'), meta: { menu: 'roles', title: 'nav.roles' } },
+      { path: 'calendar', component: () => import('@/views/console/CalendarView.vue'), meta: { menu: 'calendar', title: 'calendar.title' } },
       { path: 'tokens', component: () => import('@/views/console/TokensView.vue'), meta: { menu: 'tokens', title: 'nav.tokens' } },
       { path: 'audit', component: () => import('@/views/console/AuditView.vue'), meta: { menu: 'audit', title: 'nav.audit' } },
       { path: 'ledger', component: () => import('@/views/console/LedgerView.vue'), meta: { menu: 'ledger', title: 'nav.ledger' } },

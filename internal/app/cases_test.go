@@ -1,0 +1,252 @@
+package app_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shuzhi-gov/shuzhi/internal/app/apptest"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db/dbtest"
+)
+
+// A 1x1 JPEG (valid magic and structure) for photo uploads.
+var tinyJPEG, _ = base64.StdEncoding.DecodeString("/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAAA//EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AN//Z")
+
+type caseView struct {
+	ID, No, State, Category, OrgID, OrgName, Dept, Grid, ClassifiedBy string
+	Confidence                                                        float64
+	DeadlineAt, YellowAt, DispatchedAt                                int64
+	Reworks, Repeats, Warning, Supervised                             int
+	Rating                                                            string
+	Events                                                            []struct {
+		Seq                     int
+		Action, From, To, Note  string
+		ActorKind, ActorName    string
+	}
+	Photos []struct{ ID, Stage, Mime string }
+}
+
+type intakeView struct {
+	Case        caseView
+	Repeat      bool
+	Suggestions []struct{ ID, No, Reason string }
+	Candidates  []struct {
+		Code       string
+		Confidence float64
+	}
+}
+
+func TestCases(t *testing.T) {
+	t.Parallel()
+	for _, backend := range dbtest.Backends {
+		t.Run(string(backend), func(t *testing.T) {
+			t.Parallel()
+			e := apptest.Start(t, backend)
+			t.Run("the closed loop from a grid worker's report to a rated close", func(t *testing.T) { testCaseLoop(t, e) })
+			t.Run("operators file, correct and dispatch what the classifier is unsure of", func(t *testing.T) { testOperatorQueue(t, e) })
+			t.Run("bad reports are refused naming the field", func(t *testing.T) { testCaseValidation(t, e) })
+		})
+	}
+}
+
+func actOn(t *testing.T, c *apptest.Client, id, action string, body map[string]any) caseView {
+	t.Helper()
+	r := c.Do("POST", "/api/v1/cases/"+id+"/actions/"+action, body)
+	if r.Status != 200 {
+		t.Fatalf("%s: %d %s", action, r.Status, r.Body)
+	}
+	var v caseView
+	r.JSON(&v)
+	return v
+}
+
+func getCase(t *testing.T, c *apptest.Client, id string) caseView {
+	t.Helper()
+	r := c.Do("GET", "/api/v1/cases/"+id, nil)
+	if r.Status != 200 {
+		t.Fatalf("get case: %d %s", r.Status, r.Body)
+	}
+	var v caseView
+	r.JSON(&v)
+	return v
+}
+
+// ledgerActions returns the actions recorded on the ledger for a subject,
+// waiting until want of them are there. It reads the whole log in process
+// (the demo's registry evidence can bury a case's records deep).
+func ledgerActions(t *testing.T, e *apptest.Env, subject string, want int) []string {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(60 * time.Second)
+	var got []string
+	var next int64
+	for {
+		for size := e.Server.Ledger.Size(); next < size; next++ {
+			en, err := e.Server.Ledger.Entry(ctx, next)
+			if err != nil {
+				t.Fatalf("ledger entry %d: %v", next, err)
+			}
+			var rec struct{ Subject, Action string }
+			if json.Unmarshal(en.Data, &rec) == nil && rec.Subject == subject {
+				got = append(got, rec.Action)
+			}
+		}
+		if len(got) >= want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func testCaseLoop(t *testing.T, e *apptest.Env) {
+	gw := e.Login(t, "gridworker")
+	grid, lon, lat := gridIn(t, e, scopeOf(t, e, "gridworker"))
+	r := gw.Do("POST", "/api/v1/cases", map[string]any{"channel": "grid", "category": "E0102", "description": "小区门口路边有一堆暴露垃圾，散发臭味",
+		"lon": lon, "lat": lat, "address": "测试路1号", "photos": []map[string]any{{"mime": "image/jpeg", "data": tinyJPEG}}})
+	if r.Status != 200 {
+		t.Fatalf("report: %d %s", r.Status, r.Body)
+	}
+	var in intakeView
+	r.JSON(&in)
+	c := in.Case
+	if c.State != "dispatched" || c.Grid != grid || c.Dept != "cg" || !strings.Contains(c.OrgName, "城市管理局") || c.DeadlineAt <= c.DispatchedAt || c.YellowAt >= c.DeadlineAt {
+		t.Fatalf("not dispatched to 城管 with a clock: %+v", c)
+	}
+	if len(c.No) != 20 {
+		t.Fatalf("case number %q", c.No)
+	}
+	// The unit sees it, handles it with a photo.
+	h := e.Login(t, "handler")
+	actOn(t, h, c.ID, "handle", map[string]any{"note": "已清运", "photos": []map[string]any{{"mime": "image/jpeg", "data": tinyJPEG}}})
+	// Another street's staff does not see it.
+	if r := e.Login(t, "staff2").Do("GET", "/api/v1/cases/"+c.ID, nil); r.Status != 404 {
+		t.Fatalf("staff2 sees another street's case: %d", r.Status)
+	}
+	// Verification fails once (rework), then passes.
+	v := actOn(t, gw, c.ID, "verify-fail", map[string]any{"note": "仍有残留"})
+	if v.State != "dispatched" || v.Reworks != 1 {
+		t.Fatalf("after verify-fail: %+v", v)
+	}
+	actOn(t, h, c.ID, "handle", map[string]any{"note": "已彻底清理"})
+	v = actOn(t, gw, c.ID, "verify-pass", map[string]any{"photos": []map[string]any{{"mime": "image/jpeg", "data": tinyJPEG}}})
+	if v.State != "closed" {
+		t.Fatalf("after verify-pass: %+v", v)
+	}
+	// Only the reporter rates.
+	if r := h.Do("POST", "/api/v1/cases/"+c.ID+"/actions/rate", map[string]any{"rating": "satisfied"}); r.Status != 403 {
+		t.Fatalf("handler rated: %d %s", r.Status, r.Body)
+	}
+	v = actOn(t, gw, c.ID, "rate", map[string]any{"rating": "satisfied", "note": "处理及时"})
+	if v.Rating != "satisfied" || v.State != "closed" {
+		t.Fatalf("after rate: %+v", v)
+	}
+	d := getCase(t, gw, c.ID)
+	var actions []string
+	for _, ev := range d.Events {
+		actions = append(actions, ev.Action)
+	}
+	want := []string{"report", "file", "dispatch", "handle", "verify-fail", "handle", "verify-pass", "rate"}
+	if !slices.Equal(actions, want) {
+		t.Fatalf("timeline %v, want %v", actions, want)
+	}
+	if len(d.Photos) != 3 {
+		t.Fatalf("photos %+v", d.Photos)
+	}
+	ph := gw.Do("GET", "/api/v1/cases/"+c.ID+"/photos/"+d.Photos[0].ID, nil)
+	if ph.Status != 200 || string(ph.Body) != string(tinyJPEG) {
+		t.Fatalf("photo: %d", ph.Status)
+	}
+	// Every step is on the ledger.
+	got := ledgerActions(t, e, "case:"+c.No, len(want))
+	var wantLedger []string
+	for _, a := range want {
+		wantLedger = append(wantLedger, "case."+a)
+	}
+	// Concurrent consumers append in any order; each record's payload
+	// carries the step's sequence number.
+	slices.Sort(got)
+	slices.Sort(wantLedger)
+	if !slices.Equal(got, wantLedger) {
+		t.Fatalf("ledger %v, want %v", got, wantLedger)
+	}
+}
+
+func testOperatorQueue(t *testing.T, e *apptest.Env) {
+	cit := e.Login(t, "citizen")
+	_, lon, lat := gridIn(t, e, "320508018")
+	// Vague text: the classifier is not sure, so it waits for an operator.
+	r := cit.Do("POST", "/api/v1/cases", map[string]any{"channel": "portal", "description": "这里有点问题，麻烦来看一下", "lon": lon, "lat": lat})
+	if r.Status != 200 {
+		t.Fatalf("report: %d %s", r.Status, r.Body)
+	}
+	var in intakeView
+	r.JSON(&in)
+	if in.Case.State != "reported" {
+		t.Fatalf("vague report was %s (confidence %.2f)", in.Case.State, in.Case.Confidence)
+	}
+	sup := e.Login(t, "supervisor")
+	var q struct {
+		Items []caseView
+		Total int
+	}
+	sup.Do("GET", "/api/v1/cases?queue=true&pageSize=200", nil).JSON(&q)
+	if !slices.ContainsFunc(q.Items, func(c caseView) bool { return c.ID == in.Case.ID }) {
+		t.Fatalf("not in the operators' queue (%d items)", q.Total)
+	}
+	// The citizen sees it among their own, not others'.
+	var mine struct{ Items []caseView }
+	cit.Do("GET", "/api/v1/cases?mine=true", nil).JSON(&mine)
+	if len(mine.Items) == 0 || mine.Items[0].ID != in.Case.ID {
+		t.Fatalf("mine: %+v", mine.Items)
+	}
+	if r := cit.Do("GET", "/api/v1/cases", nil); r.Status != 403 {
+		t.Fatalf("citizen lists all cases: %d", r.Status)
+	}
+	// The operator corrects the category and dispatches.
+	v := actOn(t, sup, in.Case.ID, "dispatch", map[string]any{"category": "E0402"})
+	if v.State != "dispatched" || v.Category != "E0402" || v.ClassifiedBy != "operator" || v.OrgID == "" {
+		t.Fatalf("dispatch: %+v", v)
+	}
+	// The unit returns it as not theirs; it goes back to the queue.
+	v = actOn(t, e.Login(t, "handler"), v.ID, "return", map[string]any{"note": "不属于本单位职责"})
+	if v.State != "filed" || v.OrgID != "" {
+		t.Fatalf("return: %+v", v)
+	}
+	// A wrong state is a conflict naming the state.
+	if r := sup.Do("POST", "/api/v1/cases/"+v.ID+"/actions/verify-pass", nil); r.Status != 409 {
+		t.Fatalf("verify a filed case: %d %s", r.Status, r.Body)
+	}
+}
+
+func testCaseValidation(t *testing.T, e *apptest.Env) {
+	gw := e.Login(t, "gridworker")
+	_, lon, lat := gridIn(t, e, scopeOf(t, e, "gridworker"))
+	for _, tc := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"channel": "grid", "description": "短", "lon": lon, "lat": lat}, "description"},
+		{map[string]any{"channel": "grid", "description": "路灯不亮已经三天了"}, "lon"},
+		{map[string]any{"channel": "grid", "description": "路灯不亮已经三天了", "lon": 0.0, "lat": 0.0}, "lon"},
+		{map[string]any{"channel": "grid", "description": "路灯不亮已经三天了", "lon": lon, "lat": lat, "category": "X9999"}, "category"},
+		{map[string]any{"channel": "grid", "description": "路灯不亮已经三天了", "lon": lon, "lat": lat, "photos": []map[string]any{{"mime": "image/jpeg", "data": []byte("not a jpeg")}}}, "photos[0]"},
+	} {
+		r := gw.Do("POST", "/api/v1/cases", tc.body)
+		if r.Status != 422 {
+			t.Fatalf("%v: %d %s", tc.body, r.Status, r.Body)
+		}
+		p := r.Problem()
+		if !slices.ContainsFunc(p.Errors, func(fe struct{ Field, Rule, Message string }) bool { return strings.Contains(fe.Field, tc.field) }) {
+			t.Fatalf("%v: errors %+v do not name %s", tc.body, p.Errors, tc.field)
+		}
+	}
+	// Outside the grid worker's region.
+	_, olon, olat := gridIn(t, e, "320508019")
+	if r := gw.Do("POST", "/api/v1/cases", map[string]any{"channel": "grid", "description": "路灯不亮已经三天了", "lon": olon, "lat": olat}); r.Status != 403 {
+		t.Fatalf("report outside region: %d %s", r.Status, r.Body)
+	}
+}
