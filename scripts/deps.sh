@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what a task needs, when missing. Usage: deps.sh [run|test|bench]
 #   run:   npm packages (to build the web UI)
-#   test:  + Debian's chromium (browser tests), gdal-bin (ogrinfo: the OGC API test)
+#   test:  + Debian's chromium (browser tests), gdal-bin (ogrinfo: the OGC API test),
+#          mosquitto-clients (mosquitto_pub: the sensors' MQTT test)
 #   bench: + wrk (HTTP load), PostGIS for the running PostgreSQL (geo benchmark)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,7 @@ case $mode in
   test)
     command -v chromium >/dev/null || need+=(chromium)
     command -v ogrinfo >/dev/null || need+=(gdal-bin)
+    command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
     ;;
   bench)
     command -v wrk >/dev/null || need+=(wrk)

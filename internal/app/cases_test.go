@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"net"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -49,6 +52,8 @@ func TestCases(t *testing.T) {
 			t.Run("the closed loop from a grid worker's report to a rated close", func(t *testing.T) { testCaseLoop(t, e) })
 			t.Run("operators file, correct and dispatch what the classifier is unsure of", func(t *testing.T) { testOperatorQueue(t, e) })
 			t.Run("bad reports are refused naming the field", func(t *testing.T) { testCaseValidation(t, e) })
+			t.Run("a sensor alarm over MQTT opens one case however often it repeats", func(t *testing.T) { testSensorMQTT(t, e) })
+			t.Run("video alerts open cases by rule, once per camera and alarm", func(t *testing.T) { testVideoAlerts(t, e) })
 		})
 	}
 }
@@ -248,5 +253,123 @@ func testCaseValidation(t *testing.T, e *apptest.Env) {
 	_, olon, olat := gridIn(t, e, "320508019")
 	if r := gw.Do("POST", "/api/v1/cases", map[string]any{"channel": "grid", "description": "路灯不亮已经三天了", "lon": olon, "lat": olat}); r.Status != 403 {
 		t.Fatalf("report outside region: %d %s", r.Status, r.Body)
+	}
+}
+
+func casesWhere(t *testing.T, c *apptest.Client, query string) []struct {
+	ID, No, State, Category, DedupKey string
+	Repeats                           int
+} {
+	t.Helper()
+	var page struct {
+		Items []struct {
+			ID, No, State, Category, DedupKey string
+			Repeats                           int
+		}
+	}
+	if r := c.Do("GET", "/api/v1/cases?pageSize=200&"+query, nil); r.Status != 200 {
+		t.Fatalf("list %s: %d %s", query, r.Status, r.Body)
+	} else {
+		r.JSON(&page)
+	}
+	return page.Items
+}
+
+func testSensorMQTT(t *testing.T, e *apptest.Env) {
+	bin, err := exec.LookPath("mosquitto_pub")
+	if err != nil {
+		t.Fatal("mosquitto_pub not found: make test installs mosquitto-clients (scripts/deps.sh test)")
+	}
+	host, port, err := net.SplitHostPort(e.Server.Bus.MQTTAddr())
+	if err != nil {
+		t.Fatalf("MQTT address %q: %v", e.Server.Bus.MQTTAddr(), err)
+	}
+	_, lon, lat := gridIn(t, e, "320508018")
+	pub := func(device string, value float64) {
+		t.Helper()
+		msg := fmt.Sprintf(`{"alarm":"water-level","value":%g,"lon":%f,"lat":%f}`, value, lon, lat)
+		out, err := exec.Command(bin, "-h", host, "-p", port, "-q", "1", "-i", "test-"+device, "-t", "shuzhi/sensors/"+device+"/alarm", "-m", msg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("mosquitto_pub: %v %s", err, out)
+		}
+	}
+	dev := fmt.Sprintf("WL-%d", time.Now().UnixNano()%1_000_000)
+	pub(dev+"-low", 0.05) // below the rule's 0.15 m: no case
+	for range 5 {
+		pub(dev, 0.32)
+	}
+	sup := e.Login(t, "supervisor")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		items := casesWhere(t, sup, "channel=sensor")
+		var mine, low int
+		repeats := -1
+		for _, c := range items {
+			switch c.DedupKey {
+			case "sensor:" + dev + ":water-level":
+				mine++
+				repeats = c.Repeats
+				if c.Category != "E0505" {
+					t.Fatalf("category %s, want E0505 (道路积水)", c.Category)
+				}
+			case "sensor:" + dev + "-low:water-level":
+				low++
+			}
+		}
+		if mine > 1 || low > 0 {
+			t.Fatalf("%d cases for the repeated alarm, %d for the one below threshold", mine, low)
+		}
+		if mine == 1 && repeats == 4 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s: %d cases, repeats %d; want 1 case with 4 repeats", mine, repeats)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func testVideoAlerts(t *testing.T, e *apptest.Env) {
+	sec := e.Login(t, "secadmin")
+	r := sec.Do("POST", "/api/v1/tokens", map[string]any{"name": "视频智能分析平台", "orgId": orgIDByName(t, e, "姑苏区城市运行管理中心"),
+		"scopes": []string{"cases:report"}, "expiresInDays": 1})
+	if r.Status != 200 {
+		t.Fatalf("issue token: %d %s", r.Status, r.Body)
+	}
+	var tok struct{ Token string }
+	r.JSON(&tok)
+	cam := e.Bearer(t, tok.Token)
+	_, lon, lat := gridIn(t, e, "320508019")
+	camera := fmt.Sprintf("CAM-%d", time.Now().UnixNano()%1_000_000)
+	alert := func(conf float64) (res struct {
+		Created, Repeat bool
+		Ignored         string
+		Case            struct{ ID, No, State, Category string }
+	}) {
+		t.Helper()
+		r := cam.Do("POST", "/api/v1/cases/video-alerts", map[string]any{"camera": camera, "alarm": "illegal-parking", "confidence": conf, "lon": lon, "lat": lat, "snapshot": tinyJPEG})
+		if r.Status != 200 {
+			t.Fatalf("video alert: %d %s", r.Status, r.Body)
+		}
+		r.JSON(&res)
+		return res
+	}
+	if res := alert(0.5); res.Created || res.Ignored == "" {
+		t.Fatalf("below threshold: %+v", res)
+	}
+	first := alert(0.93)
+	if !first.Created || first.Case.Category != "E0404" || first.Case.State != "dispatched" {
+		t.Fatalf("first alert: %+v", first)
+	}
+	again := alert(0.95)
+	if again.Created || !again.Repeat || again.Case.ID != first.Case.ID {
+		t.Fatalf("repeat alert: %+v", again)
+	}
+	// The camera's system follows its own reports, and nothing else.
+	if r := cam.Do("GET", "/api/v1/cases/"+first.Case.ID, nil); r.Status != 200 {
+		t.Fatalf("camera reads its case: %d", r.Status)
+	}
+	if r := cam.Do("GET", "/api/v1/cases", nil); r.Status != 403 {
+		t.Fatalf("camera lists the region's cases: %d", r.Status)
 	}
 }

@@ -116,12 +116,12 @@ func (s *Service) alarmRule(ctx context.Context, source, alarm string) (*AlarmRu
 	return &r, err
 }
 
-var reDevice = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+var reDevice = regexp.MustCompile(`^[A-Za-z0-9_:-]{1,64}$`) // no dots: MQTT topic levels map to NATS tokens
 
 // SensorAlarm handles one sensor alarm (device from the MQTT topic).
 func (s *Service) SensorAlarm(ctx context.Context, device string, a SensorAlarm) (*AlarmResult, error) {
 	if !reDevice.MatchString(device) {
-		return nil, errs.Invalid("device", "pattern", "must be 1-64 letters, digits or _.:-", "应为 1-64 位字母、数字或 _.:-")
+		return nil, errs.Invalid("device", "pattern", "must be 1-64 letters, digits or _:-", "应为 1-64 位字母、数字或 _:-")
 	}
 	if a.Alarm == "" {
 		return nil, errs.Invalid("alarm", "required", "the alarm type is required", "须提供告警类型")
@@ -155,7 +155,7 @@ func (s *Service) SensorAlarm(ctx context.Context, device string, a SensorAlarm)
 // VideoAlert handles one video-analytics alert.
 func (s *Service) VideoAlert(ctx context.Context, v VideoAlert) (*AlarmResult, error) {
 	if !reDevice.MatchString(v.Camera) {
-		return nil, errs.Invalid("camera", "pattern", "must be 1-64 letters, digits or _.:-", "应为 1-64 位字母、数字或 _.:-")
+		return nil, errs.Invalid("camera", "pattern", "must be 1-64 letters, digits or _:-", "应为 1-64 位字母、数字或 _:-")
 	}
 	r, err := s.alarmRule(ctx, "video", v.Alarm)
 	if err != nil {
