@@ -26,9 +26,9 @@ type caseView struct {
 	Reworks, Repeats, Warning, Supervised                             int
 	Rating                                                            string
 	Events                                                            []struct {
-		Seq                     int
-		Action, From, To, Note  string
-		ActorKind, ActorName    string
+		Seq                    int
+		Action, From, To, Note string
+		ActorKind, ActorName   string
 	}
 	Photos []struct{ ID, Stage, Mime string }
 }

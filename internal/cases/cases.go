@@ -13,7 +13,6 @@ package cases
 
 import (
 	"context"
-	_ "embed"
 	"embed"
 	"encoding/json"
 	"log/slog"

@@ -201,7 +201,7 @@ func (s *Service) Routes(api huma.API) {
 
 	type actIn struct {
 		ID     string `path:"id" maxLength:"36"`
-		Action string      `path:"action" enum:"file,reject,dispatch,return,handle,verify-pass,verify-fail,postpone-request,postpone-approve,postpone-reject,suspend,resume,merge,escalate,reopen,rate,comment"`
+		Action string `path:"action" enum:"file,reject,dispatch,return,handle,verify-pass,verify-fail,postpone-request,postpone-approve,postpone-reject,suspend,resume,merge,escalate,reopen,rate,comment"`
 		Body   *ActionInput
 	}
 	httpx.Register(api, httpx.Op{Operation: op("act-on-case", http.MethodPost, v1+"/cases/{id}/actions/{action}", "One step of the loop: file, dispatch, handle, verify, merge, rate, …")},
