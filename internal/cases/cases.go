@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -143,8 +144,9 @@ type Service struct {
 	modelMu sync.RWMutex
 	model   *classify.Model
 
-	intake *batcher
-	areas  areaCache
+	intake     *batcher
+	retraining atomic.Bool
+	areas      areaCache
 }
 
 // New builds the service; Init loads its reference data.

@@ -254,6 +254,9 @@ func (s *Service) prepare(ctx context.Context, p *authz.Principal, r Report) (*p
 		c.Category, c.Confidence, c.ClassifiedBy = out.Candidates[0].Code, out.Candidates[0].Confidence, "model"
 	}
 
+	if cat, ok := s.category(c.Category); ok {
+		c.CategoryName = cat.NameZh
+	}
 	actor := actorOf(p)
 	ev := func(action string, from, to State, note string, data any) *Event {
 		e := &Event{ID: newID(), Action: action, From: from, To: to, ActorKind: actor.kind, ActorID: actor.id, ActorName: actor.name, OrgID: actor.org, Note: note, At: now}

@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/cases/classify"
@@ -57,15 +56,13 @@ func (s *Service) Retrain(ctx context.Context) error {
 	return nil
 }
 
-var retraining atomic.Bool
-
 // retrainSoon retrains in the background after a correction.
 func (s *Service) retrainSoon() {
-	if !retraining.CompareAndSwap(false, true) {
+	if !s.retraining.CompareAndSwap(false, true) {
 		return
 	}
 	go func() {
-		defer retraining.Store(false)
+		defer s.retraining.Store(false)
 		time.Sleep(200 * time.Millisecond) // let a burst of corrections land
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

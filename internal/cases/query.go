@@ -294,9 +294,12 @@ func (s *Service) duplicates(ctx context.Context, c *Case) ([]Suggestion, error)
 		lo, hi = authz.PrefixRange(c.Grid)
 	}
 	since := c.CreatedAt - 7*24*3600*1000
+	// 300 m around the point (a little more in longitude at these latitudes).
+	const dLat, dLon = 0.0028, 0.0034
 	rows, err := s.db.Query(ctx, `SELECT id, no, state, category, description, lon, lat, component FROM cases
 		WHERE scope_key >= ? AND scope_key < ? AND created_at >= ? AND state IN ('reported', 'filed', 'dispatched', 'handled', 'suspended')
-		ORDER BY created_at DESC LIMIT 200`, lo, hi, since)
+		AND ((lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?) OR (component <> '' AND component = ?))
+		ORDER BY created_at DESC LIMIT 100`, lo, hi, since, c.Lon-dLon, c.Lon+dLon, c.Lat-dLat, c.Lat+dLat, c.Component)
 	if err != nil {
 		return nil, err
 	}
