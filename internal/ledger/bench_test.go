@@ -21,7 +21,9 @@ package ledger
 // SHUZHI_BENCH_PROOF_SIZES (comma-separated, e.g. "1000000,10000000"); by
 // default only 65,536, so that the `-benchtime 1x ./...` smoke run stays
 // fast. SHUZHI_BENCH_PROOF_DIR, when set, is where those SQLite files are
-// built (default: a temp dir removed at the end).
+// built (default: a temp dir removed at the end); with
+// SHUZHI_BENCH_PROOF_REUSE=1 a log of the right size already there is used
+// as it is instead of being rebuilt.
 
 import (
 	"context"
@@ -35,6 +37,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -202,6 +205,8 @@ func benchAppend(b *testing.B, backend, profile string, w int) {
 	var failed atomic.Pointer[error]
 	var wg sync.WaitGroup
 	w0 := procWriteBytes()
+	var ru0, ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	t0 := time.Now()
 	for g := range w {
@@ -224,6 +229,7 @@ func benchAppend(b *testing.B, backend, profile string, w int) {
 	wg.Wait()
 	el := time.Since(t0)
 	b.StopTimer()
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	if p := failed.Load(); p != nil {
 		b.Fatal(*p)
 	}
@@ -233,6 +239,12 @@ func benchAppend(b *testing.B, backend, profile string, w int) {
 	groups := min(w, benchOrgs) // organisations present in a full commit
 	b.ReportMetric(float64(b.N)/el.Seconds(), "appends/s")
 	b.ReportMetric(float64(entries)/el.Seconds(), "entries/s")
+	// CPU time (user + system) the whole process spent per append: with 2
+	// cores, 1e6/(cpuµs/append) x 2 bounds appends/s.
+	cpuUs := func(ru *syscall.Rusage) float64 {
+		return float64(ru.Utime.Sec+ru.Stime.Sec)*1e6 + float64(ru.Utime.Usec+ru.Stime.Usec)
+	}
+	b.ReportMetric((cpuUs(&ru1)-cpuUs(&ru0))/float64(b.N), "cpuµs/append")
 	// Bytes this process handed to write(2)/pwrite(2) (WAL, database and
 	// checkpoint writes; for PostgreSQL only the client's socket writes).
 	if backend != "postgres" {
@@ -290,10 +302,15 @@ func buildProofLog(b *testing.B, n int64) string {
 		}
 	})
 	dir := filepath.Join(proofRoot.dir, fmt.Sprintf("size-%d", n))
+	ctx := context.Background()
+	if os.Getenv("SHUZHI_BENCH_PROOF_REUSE") == "1" && reuseProofLog(ctx, dir, n) {
+		b.Logf("reusing the log of %d entries in %s (SHUZHI_BENCH_PROOF_REUSE=1)", n, dir)
+		proofLogs[n] = dir
+		return dir
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
 	d, err := db.Open(ctx, db.Options{DataDir: dir})
 	if err != nil {
 		b.Fatal(err)
@@ -399,6 +416,25 @@ func buildProofLog(b *testing.B, n int64) string {
 	return dir
 }
 
+// reuseProofLog reports whether dir already holds a built log of n entries
+// (a previous run with SHUZHI_BENCH_PROOF_DIR and SHUZHI_BENCH_PROOF_REUSE=1),
+// so that a log of 10M entries is not rebuilt for every benchmark run.
+func reuseProofLog(ctx context.Context, dir string, n int64) bool {
+	if _, err := os.Stat(filepath.Join(dir, "shuzhi.db")); err != nil {
+		return false
+	}
+	d, err := db.Open(ctx, db.Options{DataDir: dir})
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	var size int64
+	if err := d.QueryRow(ctx, `SELECT size FROM ledger_state WHERE id = 1`).Scan(&size); err != nil {
+		return false
+	}
+	return size == n
+}
+
 func BenchmarkProveInclusion(b *testing.B) {
 	for _, n := range proofSizes(b) {
 		b.Run(fmt.Sprintf("size=%d", n), func(b *testing.B) {
@@ -462,6 +498,8 @@ func benchProve(b *testing.B, dir string, warm bool) {
 		}
 	}
 	hashes, dbReads := countProofReads(b, l, idx[0], size)
+	var ru0, ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	for k := range b.N {
 		p, err := l.ProveInclusion(ctx, idx[k%len(idx)], size)
@@ -473,7 +511,15 @@ func benchProve(b *testing.B, dir string, warm bool) {
 		}
 	}
 	b.StopTimer()
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/proof")
+	// CPU time of the whole process (user, system) and minor page faults
+	// per proof while timing: on a shared machine, µs/proof above CPU µs
+	// means the benchmark waited for a core.
+	cpu := func(tv syscall.Timeval) float64 { return float64(tv.Sec)*1e6 + float64(tv.Usec) }
+	b.ReportMetric((cpu(ru1.Utime)-cpu(ru0.Utime))/float64(b.N), "userµs/proof")
+	b.ReportMetric((cpu(ru1.Stime)-cpu(ru0.Stime))/float64(b.N), "sysµs/proof")
+	b.ReportMetric(float64(ru1.Minflt-ru0.Minflt)/float64(b.N), "minflt/proof")
 	b.ReportMetric(float64(hashes), "hashes/proof")
 	b.ReportMetric(float64(dbReads), "tileSELECTs/proof")
 }

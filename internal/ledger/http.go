@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/hex"
@@ -87,11 +88,7 @@ func (l *Log) tileBytes(ctx context.Context, t merkle.Tile, entries bool) ([]byt
 	if err != nil || tl.width < w {
 		return nil, false, notFound
 	}
-	out := make([]byte, 0, 32*w)
-	for _, h := range tl.subs[0][:w] {
-		out = append(out, h[:]...)
-	}
-	return out, w == 256, nil
+	return bytes.Clone(tl.data[:32*w]), w == 256, nil
 }
 
 func (l *Log) serveCheckpoint(w http.ResponseWriter, r *http.Request) {

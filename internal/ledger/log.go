@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -40,7 +41,9 @@ type Options struct {
 	// CheckpointEvery is the longest time between checkpoints while entries
 	// arrive (default 500ms; the issue asks for at least one a second).
 	CheckpointEvery time.Duration
-	// TileCache is the number of full tiles kept in memory (default 4096).
+	// TileCache is the number of full level-0 tiles kept in memory, and
+	// separately of full tiles of the levels above (default 4096 each; a
+	// tile is 16 KB).
 	TileCache int
 	// ReadOnly opens the log for proofs and reads only: no sequencer runs
 	// and Append fails.
@@ -74,8 +77,13 @@ type Log struct {
 	cpSize   int64
 	cpRoot   merkle.Hash // root of the latest checkpoint (proofs default to it)
 	orgKeys  *orgKeys
-	tiles    *tileCache
+	tiles    tileCaches
 	closeErr error
+
+	stmtMu       sync.Mutex
+	readTileStmt *sql.Stmt    // tileQuery, prepared on first use
+	seqStmts     [4]*sql.Stmt // writeStmts
+	scratch      []byte       // store's blob buffer (the sequencer's, under mu)
 }
 
 type appendReq struct {
@@ -84,6 +92,7 @@ type appendReq struct {
 	org   string
 	done  chan appendRes
 	index int64
+	att   int64 // index of the attestation that signs it
 }
 
 type appendRes struct {
@@ -128,7 +137,7 @@ func Open(ctx context.Context, d *db.DB, prof *crypto.Profile, opts Options) (*L
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	l := &Log{db: d, prof: prof, hasher: HasherFor(prof), opts: opts, reqs: make(chan *appendReq, 8192),
-		stop: make(chan struct{}), stopped: make(chan struct{}), tiles: newTileCache(opts.TileCache)}
+		stop: make(chan struct{}), stopped: make(chan struct{}), tiles: newTileCaches(opts.TileCache)}
 	l.orgKeys = &orgKeys{db: d, prof: prof, keys: map[string]crypto.Signer{}}
 	if err := l.load(ctx); err != nil {
 		return nil, err
@@ -161,13 +170,16 @@ func (l *Log) load(ctx context.Context) error {
 			return fmt.Errorf("ledger: load edge tile %d/%d: %w", L, n, err)
 		}
 		want := int(count - n*256)
-		if len(t.subs[0]) < want {
-			return fmt.Errorf("ledger: tile %d/%d has %d hashes, the state needs %d: the database is damaged (run shuzhi ledger verify)", L, n, len(t.subs[0]), want)
+		if t.count(0) < want {
+			return fmt.Errorf("ledger: tile %d/%d has %d hashes, the state needs %d: the database is damaged (run shuzhi ledger verify)", L, n, t.count(0), want)
 		}
 		e := &tileEdge{n: n}
 		for sub := range 8 {
-			k := want >> sub
-			e.subs[sub] = slices.Clone(t.subs[sub][:min(k, len(t.subs[sub]))])
+			k := min(want>>sub, t.count(sub))
+			e.subs[sub] = make([]merkle.Hash, k)
+			for i := range k {
+				e.subs[sub][i] = t.hash(sub, i)
+			}
 		}
 		l.edges = append(l.edges, e)
 	}
@@ -185,7 +197,9 @@ func (l *Log) load(ctx context.Context) error {
 		}
 		l.bundle = entries[:size%256]
 	}
-	b, err := merkle.BuilderFrom(l.hasher, size, l.hashReader(ctx))
+	// Unlocked: load runs in Open, before anything else uses the log, or in
+	// write, which holds l.mu.
+	b, err := merkle.BuilderFrom(l.hasher, size, l.hashReaderLocking(ctx, false))
 	if err != nil {
 		return fmt.Errorf("ledger: rebuild tree edge: %w", err)
 	}
@@ -226,21 +240,36 @@ func (l *Log) appendData(ctx context.Context, data []byte, org string) (Receipt,
 	if len(data) > 65535 {
 		return Receipt{}, errs.Invalid("record", "maxLength", "an encoded entry is at most 65535 bytes", "单条记录编码后不超过 65535 字节")
 	}
-	req := &appendReq{data: data, leaf: l.hasher.LeafHash(data), org: org, done: make(chan appendRes, 1)}
+	req := reqPool.Get().(*appendReq)
+	req.data, req.leaf, req.org = data, l.hasher.LeafHash(data), org
 	select {
 	case l.reqs <- req:
 	case <-l.stop:
+		putReq(req)
 		return Receipt{}, errs.Unavailable("ledger", errors.New("closed"))
 	case <-ctx.Done():
+		putReq(req)
 		return Receipt{}, ctx.Err()
 	}
 	select {
 	case res := <-req.done:
+		// The sequencer is done with req once it has answered.
+		putReq(req)
 		return res.r, res.err
 	case <-ctx.Done():
 		// The entry may still be committed; the receipt is lost to this caller.
 		return Receipt{}, ctx.Err()
 	}
+}
+
+// reqPool recycles append requests and their reply channels (two
+// allocations per append otherwise). A request goes back only once its
+// reply was received, or when it was never queued.
+var reqPool = sync.Pool{New: func() any { return &appendReq{done: make(chan appendRes, 1)} }}
+
+func putReq(r *appendReq) {
+	*r = appendReq{done: r.done}
+	reqPool.Put(r)
 }
 
 // Close stops the sequencer after the queued appends are committed.
@@ -251,6 +280,18 @@ func (l *Log) Close() error {
 		close(l.stop)
 	}
 	<-l.stopped
+	l.stmtMu.Lock()
+	if l.readTileStmt != nil {
+		_ = l.readTileStmt.Close()
+		l.readTileStmt = nil
+	}
+	for i, st := range l.seqStmts {
+		if st != nil {
+			_ = st.Close()
+			l.seqStmts[i] = nil
+		}
+	}
+	l.stmtMu.Unlock()
 	return l.closeErr
 }
 
@@ -361,7 +402,6 @@ func (l *Log) commit(ctx context.Context, batch []*appendReq) {
 	wg.Wait()
 	datas := make([][]byte, 0, len(batch)+len(groups))
 	leaves := make([]merkle.Hash, 0, len(batch)+len(groups))
-	attIndex := make(map[*appendReq]int64, len(batch))
 	for _, g := range groups {
 		if g.err != nil {
 			fail(g.err)
@@ -370,7 +410,7 @@ func (l *Log) commit(ctx context.Context, batch []*appendReq) {
 		attAt := g.first + int64(len(g.reqs))
 		for _, r := range g.reqs {
 			datas, leaves = append(datas, r.data), append(leaves, r.leaf)
-			attIndex[r] = attAt
+			r.att = attAt
 		}
 		datas, leaves = append(datas, g.att), append(leaves, l.hasher.LeafHash(g.att))
 	}
@@ -380,7 +420,7 @@ func (l *Log) commit(ctx context.Context, batch []*appendReq) {
 		return
 	}
 	for _, r := range batch {
-		r.done <- appendRes{r: Receipt{Index: r.index, LeafHash: hex.EncodeToString(r.leaf[:]), Attestation: attIndex[r]}}
+		r.done <- appendRes{r: Receipt{Index: r.index, LeafHash: hex.EncodeToString(r.leaf[:]), Attestation: r.att}}
 	}
 }
 
@@ -428,38 +468,7 @@ func (l *Log) write(ctx context.Context, datas [][]byte, leaves []merkle.Hash) e
 		}
 	}
 	size := start + int64(len(datas))
-	err := l.db.InTx(ctx, func(ctx context.Context) error {
-		res, err := l.db.Exec(ctx, `UPDATE ledger_state SET size = ?, updated_at = ? WHERE id = 1 AND size = ?`, size, l.opts.Now().UnixMilli(), start)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			if start != 0 {
-				return fmt.Errorf("the stored size is no longer %d: another sequencer wrote to this log", start)
-			}
-			if _, err := l.db.Exec(ctx, `INSERT INTO ledger_state (id, size, updated_at) VALUES (1, ?, ?)`, size, l.opts.Now().UnixMilli()); err != nil {
-				return err
-			}
-		}
-		for _, b := range bundleRows {
-			data, err := merkle.MarshalBundle(b.entries)
-			if err != nil {
-				return err
-			}
-			if _, err := l.db.Exec(ctx, `INSERT INTO ledger_bundles (n, width, data) VALUES (?, ?, ?)
-				ON CONFLICT (n) DO UPDATE SET width = excluded.width, data = excluded.data`, b.n, len(b.entries), data); err != nil {
-				return err
-			}
-		}
-		for _, t := range tileRows {
-			if _, err := l.db.Exec(ctx, `INSERT INTO ledger_tiles (level, n, width, data, interior) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (level, n) DO UPDATE SET width = excluded.width, data = excluded.data, interior = excluded.interior`,
-				t.level, t.n, t.width, t.data, t.interior); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := l.store(ctx, start, size, bundleRows, tileRows)
 	if err != nil {
 		// Roll the in-memory edge back to what the database holds.
 		l.edges, l.bundle = nil, nil
@@ -473,33 +482,141 @@ func (l *Log) write(ctx context.Context, datas [][]byte, leaves []merkle.Hash) e
 	return nil
 }
 
+// The sequencer's statements, prepared once per Log (see writeStmts).
+const (
+	sqlUpdateSize = `UPDATE ledger_state SET size = ?, updated_at = ? WHERE id = 1 AND size = ?`
+	sqlInsertSize = `INSERT INTO ledger_state (id, size, updated_at) VALUES (1, ?, ?)`
+	sqlPutBundle  = `INSERT INTO ledger_bundles (n, width, data) VALUES (?, ?, ?)
+				ON CONFLICT (n) DO UPDATE SET width = excluded.width, data = excluded.data`
+	sqlPutTile = `INSERT INTO ledger_tiles (level, n, width, data, interior) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (level, n) DO UPDATE SET width = excluded.width, data = excluded.data, interior = excluded.interior`
+)
+
+// writeStmts prepares the sequencer's statements on the pool once; each
+// transaction uses them through Tx.StmtContext, which prepares a statement
+// at most once per pooled connection. (Parsing them anew in every commit
+// cost as much as running them.)
+func (l *Log) writeStmts(ctx context.Context) ([4]*sql.Stmt, error) {
+	l.stmtMu.Lock()
+	defer l.stmtMu.Unlock()
+	if l.seqStmts[0] != nil {
+		return l.seqStmts, nil
+	}
+	var out [4]*sql.Stmt
+	for i, q := range []string{sqlUpdateSize, sqlInsertSize, sqlPutBundle, sqlPutTile} {
+		st, err := l.db.SQL().PrepareContext(ctx, l.db.Rebind(q))
+		if err != nil {
+			for _, p := range out[:i] {
+				_ = p.Close()
+			}
+			return out, err
+		}
+		out[i] = st
+	}
+	l.seqStmts = out
+	return out, nil
+}
+
+// store commits one batch: the new size (checked against the old one), the
+// bundles and the tiles, in one transaction.
+func (l *Log) store(ctx context.Context, start, size int64, bundleRows []bundleRow, tileRows []tileRow) error {
+	stmts, err := l.writeStmts(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := l.db.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	// The transaction's statements are closed when it ends; the prepared
+	// statements they derive from stay for the next commit.
+	st := func(i int) *sql.Stmt { return tx.StmtContext(ctx, stmts[i]) }
+	err = func() error {
+		now := l.opts.Now().UnixMilli()
+		res, err := st(0).ExecContext(ctx, size, now, start)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if start != 0 {
+				return fmt.Errorf("the stored size is no longer %d: another sequencer wrote to this log", start)
+			}
+			if _, err := st(1).ExecContext(ctx, size, now); err != nil {
+				return err
+			}
+		}
+		// The blobs are built in one reused buffer: the drivers copy their
+		// arguments during Exec.
+		buf := l.scratch[:0]
+		defer func() { l.scratch = buf[:0] }()
+		if len(bundleRows) > 0 {
+			put := st(2)
+			for _, b := range bundleRows {
+				if len(b.entries) == 0 || len(b.entries) > merkle.TileWidth {
+					return fmt.Errorf("ledger: bundle %d with %d entries", b.n, len(b.entries))
+				}
+				buf = buf[:0]
+				for _, e := range b.entries {
+					if len(e) > merkle.MaxEntrySize {
+						return fmt.Errorf("ledger: entry of %d bytes", len(e))
+					}
+					buf = binary.BigEndian.AppendUint16(buf, uint16(len(e)))
+					buf = append(buf, e...)
+				}
+				if _, err := put.ExecContext(ctx, b.n, len(b.entries), buf); err != nil {
+					return err
+				}
+			}
+		}
+		if len(tileRows) > 0 {
+			put := st(3)
+			for _, t := range tileRows {
+				buf = t.edge.appendRow(buf[:0])
+				data, interior := buf[:32*t.width], buf[32*t.width:]
+				if _, err := put.ExecContext(ctx, t.level, t.n, t.width, data, interior); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}()
+	if err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
 type bundleRow struct {
 	n       int64
 	entries [][]byte
 }
 
+// tileRow is a dirty right-edge tile to store: a copy of its edge (hashes
+// are only appended, so the slices stay valid) until store writes it.
 type tileRow struct {
-	level          int
-	n              int64
-	width          int
-	data, interior []byte
+	level int
+	n     int64
+	width int
+	edge  tileEdge
 }
 
 func (e *tileEdge) row(L int) tileRow {
-	r := tileRow{level: L, n: e.n, width: len(e.subs[0])}
-	r.data = make([]byte, 0, 32*len(e.subs[0]))
-	for _, h := range e.subs[0] {
-		r.data = append(r.data, h[:]...)
-	}
-	for sub := 1; sub < 8; sub++ {
+	return tileRow{level: L, n: e.n, width: len(e.subs[0]), edge: *e}
+}
+
+// appendRow appends the tile's stored form: its bottom hashes (the data
+// column), then the 7 levels above, level by level (interior).
+func (e *tileEdge) appendRow(b []byte) []byte {
+	for sub := range 8 {
 		for _, h := range e.subs[sub] {
-			r.interior = append(r.interior, h[:]...)
+			b = append(b, h[:]...)
 		}
 	}
-	if r.interior == nil {
-		r.interior = []byte{}
-	}
-	return r
+	return b
 }
 
 // attest signs a run of an organisation's records.

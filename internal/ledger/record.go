@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -111,17 +112,175 @@ func (r *Record) Validate() error {
 }
 
 // Encode returns the canonical bytes of the record as an entry.
+//
+// The bytes are exactly those encoding/json gives for the entry struct
+// (members in the struct's order, empty optional members left out, HTML not
+// escaped: see canonical), written by hand because this runs once per
+// append: appendEntry does it in one pass with one allocation, about ten
+// times faster than reflection. TestEncodeMatchesJSON and FuzzEncode check
+// the two byte for byte; the leaf hashes of existing logs depend on it.
 func (r *Record) Encode() ([]byte, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
+	if !r.valid() {
+		return nil, r.Validate()
 	}
 	t := r.Time
 	if t.IsZero() {
 		t = time.Now()
 	}
-	return canonical(entry{ActorID: r.ActorID, ActorKind: r.ActorKind, ActorName: r.ActorName, Action: r.Action, Basis: r.Basis,
-		Kind: KindRecord, Module: r.Module, OrgID: r.OrgID, PayloadHash: r.PayloadHash, Purpose: r.Purpose, Ref: r.Ref, RequestID: r.RequestID,
-		Subject: r.Subject, Time: t.UnixMilli(), V: 1})
+	size := 180 + len(r.ActorID) + len(r.ActorKind) + len(r.ActorName) + len(r.Action) + len(r.Basis) + len(r.Module) + len(r.OrgID) +
+		len(r.PayloadHash) + len(r.Purpose) + len(r.Ref) + len(r.RequestID) + len(r.Subject)
+	b, ok := r.appendEntry(make([]byte, 0, size), t.UnixMilli())
+	if !ok {
+		// Invalid UTF-8 (which valid does not look for): Validate names the
+		// field.
+		return nil, r.Validate()
+	}
+	return b, nil
+}
+
+// valid is Validate without the UTF-8 check (appendEntry makes that one
+// while it escapes) and without building an error: when it or appendEntry
+// fails, Encode returns what Validate says.
+func (r *Record) valid() bool {
+	if len(r.ActorKind) > maxField || len(r.ActorID) > maxField || len(r.ActorName) > maxField || len(r.OrgID) > maxField ||
+		len(r.Module) > maxField || len(r.Action) > maxField || len(r.Subject) > maxField || len(r.Purpose) > maxField ||
+		len(r.Basis) > maxField || len(r.PayloadHash) > maxField || len(r.RequestID) > maxField || len(r.Ref) > maxField {
+		return false
+	}
+	if blank(r.Module) || blank(r.Action) || blank(r.Subject) || blank(r.ActorKind) {
+		return false
+	}
+	if len(r.PayloadHash)%2 != 0 {
+		return false
+	}
+	for i := 0; i < len(r.PayloadHash); i++ {
+		if c := r.PayloadHash[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// blank is strings.TrimSpace(s) == "", without trimming when s starts with
+// a printable ASCII character.
+func blank(s string) bool {
+	if s == "" {
+		return true
+	}
+	if c := s[0]; c > ' ' && c < utf8.RuneSelf {
+		return false
+	}
+	return strings.TrimSpace(s) == ""
+}
+
+// appendEntry appends the record's entry (kind "record", v 1, time ms) as
+// encoding/json encodes the entry struct with HTML escaping off. ok is false
+// when a field is not valid UTF-8 (json would write U+FFFD for the bad
+// bytes; Validate rejects such records).
+func (r *Record) appendEntry(b []byte, ms int64) (_ []byte, ok bool) {
+	ok = true
+	str := func(name, v string) {
+		b = append(b, name...)
+		var good bool
+		b, good = appendJSONString(b, v)
+		ok = ok && good
+	}
+	str(`{"actorId":`, r.ActorID)
+	str(`,"actorKind":`, r.ActorKind)
+	str(`,"actorName":`, r.ActorName)
+	str(`,"action":`, r.Action)
+	if r.Basis != "" {
+		str(`,"basis":`, r.Basis)
+	}
+	b = append(b, `,"kind":"record"`...)
+	str(`,"module":`, r.Module)
+	str(`,"orgId":`, r.OrgID)
+	if r.PayloadHash != "" {
+		str(`,"payloadHash":`, r.PayloadHash)
+	}
+	if r.Purpose != "" {
+		str(`,"purpose":`, r.Purpose)
+	}
+	if r.Ref != "" {
+		str(`,"ref":`, r.Ref)
+	}
+	if r.RequestID != "" {
+		str(`,"requestId":`, r.RequestID)
+	}
+	str(`,"subject":`, r.Subject)
+	b = append(b, `,"time":`...)
+	b = strconv.AppendInt(b, ms, 10)
+	b = append(b, `,"v":1}`...)
+	return b, ok
+}
+
+// jsonSafe marks the ASCII bytes encoding/json writes as they are when HTML
+// escaping is off: all but the control characters, '"' and '\'.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendJSONString appends s as a JSON string exactly as encoding/json does
+// with SetEscapeHTML(false) (encode.go, appendString): \" \\ \b \f \n \r
+// \t, other control characters as \u00xx (lower-case hex), U+2028 and
+// U+2029 as \u2028 and \u2029, every other character as it is. Invalid
+// UTF-8 becomes \ufffd, as in json, and ok is false.
+func appendJSONString(b []byte, s string) (_ []byte, ok bool) {
+	const hexDigits = "0123456789abcdef"
+	ok = true
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if jsonSafe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			ok = false
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"'), ok
 }
 
 func canonical(v any) ([]byte, error) {

@@ -16,34 +16,49 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// tile is a stored tile parsed into its 8 levels.
+// tile is a stored tile as its raw bytes: data holds the width hashes of
+// its bottom level, interior the hashes of the 7 levels above, level by
+// level (width>>1 hashes, then width>>2, ...). Hashes are read in place by
+// offset (hash), never copied out as a whole.
 type tile struct {
-	width int
-	subs  [8][]merkle.Hash
+	width    int
+	data     []byte
+	interior []byte
 }
 
+// parseTile checks the stored columns and wraps them (without copying).
 func parseTile(width int, data, interior []byte) (*tile, error) {
-	if len(data) != 32*width {
+	if width < 1 || width > 256 || len(data) != 32*width {
 		return nil, fmt.Errorf("tile data is %d bytes for width %d", len(data), width)
 	}
-	t := &tile{width: width}
-	t.subs[0] = make([]merkle.Hash, width)
-	for i := range width {
-		copy(t.subs[0][i][:], data[32*i:])
+	if len(interior) < interiorOffset(width, 8) {
+		return nil, fmt.Errorf("tile interior is %d bytes, too short for width %d", len(interior), width)
 	}
+	return &tile{width: width, data: data, interior: interior}, nil
+}
+
+// interiorOffset is where tree level sub (1..8) of a tile of the given
+// width starts in its interior (interiorOffset(w, 8) is the interior's size).
+func interiorOffset(width, sub int) int {
 	off := 0
-	for sub := 1; sub < 8; sub++ {
-		k := width >> sub
-		if len(interior) < off+32*k {
-			return nil, fmt.Errorf("tile interior is %d bytes, too short for width %d", len(interior), width)
-		}
-		t.subs[sub] = make([]merkle.Hash, k)
-		for i := range k {
-			copy(t.subs[sub][i][:], interior[off+32*i:])
-		}
-		off += 32 * k
+	for s := 1; s < sub; s++ {
+		off += 32 * (width >> s)
 	}
-	return t, nil
+	return off
+}
+
+// count is the number of hashes the tile holds at tree level sub (0..7).
+func (t *tile) count(sub int) int { return t.width >> sub }
+
+// hash returns hash pos of tree level sub; pos must be below count(sub).
+func (t *tile) hash(sub int, pos int) merkle.Hash {
+	var h merkle.Hash
+	if sub == 0 {
+		copy(h[:], t.data[32*pos:])
+	} else {
+		copy(h[:], t.interior[interiorOffset(t.width, sub)+32*pos:])
+	}
+	return h
 }
 
 // tileCache keeps full (immutable) tiles, least recently used out first.
@@ -88,23 +103,82 @@ func (c *tileCache) put(L int, n int64, t *tile) {
 	}
 }
 
+// tileCaches keeps level-0 tiles and the tiles above in separate caches, so
+// that proofs spread over many leaf tiles never push out the few upper
+// tiles every proof needs (at 10M entries: 153 tiles of level 1, one of
+// level 2).
+type tileCaches struct {
+	leaf, upper *tileCache
+}
+
+func newTileCaches(max int) tileCaches {
+	return tileCaches{leaf: newTileCache(max), upper: newTileCache(max)}
+}
+
+func (c tileCaches) of(L int) *tileCache {
+	if L == 0 {
+		return c.leaf
+	}
+	return c.upper
+}
+
+func (c tileCaches) get(L int, n int64) *tile { return c.of(L).get(L, n) }
+
+func (c tileCaches) put(L int, n int64, t *tile) { c.of(L).put(L, n, t) }
+
+const tileQuery = `SELECT width, data, interior FROM ledger_tiles WHERE level = ? AND n = ?`
+
+// tileStmt is the tile query, prepared once per Log: parsing it costs as
+// much as running it on SQLite.
+func (l *Log) tileStmt(ctx context.Context) (*sql.Stmt, error) {
+	l.stmtMu.Lock()
+	defer l.stmtMu.Unlock()
+	if l.readTileStmt != nil {
+		return l.readTileStmt, nil
+	}
+	st, err := l.db.SQL().PrepareContext(ctx, l.db.Rebind(tileQuery))
+	if err != nil {
+		return nil, err
+	}
+	l.readTileStmt = st
+	return st, nil
+}
+
 // readTile returns tile (L, n) as stored; full tiles come from the cache.
 func (l *Log) readTile(ctx context.Context, L int, n int64) (*tile, error) {
 	if t := l.tiles.get(L, n); t != nil {
 		return t, nil
 	}
-	var width int
-	var data, interior []byte
-	err := l.db.QueryRow(ctx, `SELECT width, data, interior FROM ledger_tiles WHERE level = ? AND n = ?`, L, n).Scan(&width, &data, &interior)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("tile %d/%d not stored", L, n)
-	}
+	st, err := l.tileStmt(ctx)
 	if err != nil {
 		return nil, err
 	}
-	t, err := parseTile(width, data, interior)
+	rows, err := st.QueryContext(ctx, L, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("tile %d/%d not stored", L, n)
+	}
+	// The driver's bytes, copied once into one buffer for the tile.
+	var width int
+	var data, interior sql.RawBytes
+	if err := rows.Scan(&width, &data, &interior); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, len(data)+len(interior))
+	copy(buf, data)
+	copy(buf[len(data):], interior)
+	t, err := parseTile(width, buf[:len(data):len(data)], buf[len(data):])
 	if err != nil {
 		return nil, fmt.Errorf("tile %d/%d: %w", L, n, err)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
 	}
 	if width == 256 {
 		l.tiles.put(L, n, t)
@@ -116,33 +190,70 @@ func (l *Log) readTile(ctx context.Context, L int, n int64) (*tile, error) {
 // right edge from the sequencer's memory, full tiles from the cache, the rest
 // from the database (one read per tile, however many hashes it answers).
 func (l *Log) hashReader(ctx context.Context) merkle.HashReader {
+	return l.hashReaderLocking(ctx, true)
+}
+
+// hashReaderLocking is hashReader; lock false is for a caller that holds
+// l.mu already or runs before anything else can use the log (load).
+func (l *Log) hashReaderLocking(ctx context.Context, lock bool) merkle.HashReader {
 	return merkle.HashReaderFunc(func(indexes []int64) ([]merkle.Hash, error) {
 		out := make([]merkle.Hash, len(indexes))
-		var tiles map[[2]int64]*tile
+		type where struct {
+			L, sub int
+			tn     int64
+			pos    int
+		}
+		// First the right edge, under one read lock.
+		var rest []int
+		var at [64]where
+		locs := at[:0]
+		if len(indexes) > len(at) {
+			locs = make([]where, 0, len(indexes))
+		}
+		if lock {
+			l.mu.RLock()
+		}
 		for i, idx := range indexes {
 			level, n := tlog.SplitStoredHashIndex(idx)
 			L, sub := level/8, level%8
 			tn := (n << sub) >> 8
-			pos := n - tn*int64(256>>sub)
-			if h, ok := l.edgeHash(L, tn, sub, pos); ok {
+			w := where{L: L, sub: sub, tn: tn, pos: int(n - tn*int64(256>>sub))}
+			locs = append(locs, w)
+			if h, ok := l.edgeHashLocked(w.L, w.tn, w.sub, w.pos); ok {
 				out[i] = h
 				continue
 			}
-			t := tiles[[2]int64{int64(L), tn}]
-			if t == nil || pos >= int64(len(t.subs[sub])) {
+			rest = append(rest, i)
+		}
+		if lock {
+			l.mu.RUnlock()
+		}
+		// Then the tiles, each read once per call.
+		var last *tile
+		var lastKey [2]int64
+		var tiles map[[2]int64]*tile
+		for _, i := range rest {
+			w := locs[i]
+			key := [2]int64{int64(w.L), w.tn}
+			t := last
+			if t == nil || key != lastKey {
+				t = tiles[key]
+			}
+			if t == nil || w.pos >= t.count(w.sub) {
 				var err error
-				if t, err = l.readTile(ctx, L, tn); err != nil {
+				if t, err = l.readTile(ctx, w.L, w.tn); err != nil {
 					return nil, err
 				}
 				if tiles == nil {
 					tiles = map[[2]int64]*tile{}
 				}
-				tiles[[2]int64{int64(L), tn}] = t
+				tiles[key] = t
 			}
-			if pos >= int64(len(t.subs[sub])) {
-				return nil, fmt.Errorf("hash %d at level %d is not stored yet", n, level)
+			last, lastKey = t, key
+			if w.pos >= t.count(w.sub) {
+				return nil, fmt.Errorf("hash %d at level %d is not stored yet", int64(w.pos)+w.tn*int64(256>>w.sub), 8*w.L+w.sub)
 			}
-			out[i] = t.subs[sub][pos]
+			out[i] = t.hash(w.sub, w.pos)
 		}
 		return out, nil
 	})
@@ -154,11 +265,15 @@ func (l *Log) hashReader(ctx context.Context) merkle.HashReader {
 func (l *Log) edgeHash(L int, n int64, sub int, pos int64) (merkle.Hash, bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
+	return l.edgeHashLocked(L, n, sub, int(pos))
+}
+
+func (l *Log) edgeHashLocked(L int, n int64, sub int, pos int) (merkle.Hash, bool) {
 	if L >= len(l.edges) {
 		return merkle.Hash{}, false
 	}
 	e := l.edges[L]
-	if e.n != n || pos >= int64(len(e.subs[sub])) {
+	if e.n != n || pos >= len(e.subs[sub]) {
 		return merkle.Hash{}, false
 	}
 	return e.subs[sub][pos], true

@@ -133,10 +133,10 @@ func Verify(ctx context.Context, d *db.DB, prof *crypto.Profile, origin, checkpo
 			return
 		}
 		pos := n - tn*int64(256>>sub)
-		if pos >= int64(len(t.subs[sub])) {
+		if pos >= int64(t.count(sub)) {
 			return // beyond what this tile stored; the size check reports it
 		}
-		if t.subs[sub][pos] == s.Hash {
+		if t.hash(sub, int(pos)) == s.Hash {
 			return
 		}
 		if level == 0 {
