@@ -2,7 +2,8 @@
 # Install what a task needs, when missing. Usage: deps.sh [run|test|bench]
 #   run:   npm packages (to build the web UI)
 #   test:  + Debian's chromium (browser tests), gdal-bin (ogrinfo: the OGC API test),
-#          mosquitto-clients (mosquitto_pub: the sensors' MQTT test)
+#          mosquitto-clients (mosquitto_pub: the sensors' MQTT test),
+#          poppler-utils + poppler-data (pdftotext with the Adobe CJK maps: the PDF report tests)
 #   bench: + wrk (HTTP load), PostGIS for the running PostgreSQL (geo benchmark)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,7 @@ case $mode in
     command -v chromium >/dev/null || need+=(chromium)
     command -v ogrinfo >/dev/null || need+=(gdal-bin)
     command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
+    { command -v pdftotext >/dev/null && [ -d /usr/share/poppler/cMap ]; } || need+=(poppler-utils poppler-data)
     ;;
   bench)
     command -v wrk >/dev/null || need+=(wrk)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,4 +128,34 @@ func (d *caseDirectory) Unit(ctx context.Context, orgID string) (*cases.Unit, er
 		return u, nil
 	}
 	return nil, errs.NotFound("organisation", orgID)
+}
+
+// Names names division codes (12 digits, or short: 6 or 9) and unit-grid
+// codes (15 digits) for the cases module's indicators; unknown codes are
+// left out.
+func (d *caseDirectory) Names(ctx context.Context, codes []string) map[string]string {
+	ctx = d.sys(ctx)
+	out := map[string]string{}
+	communities := map[string]bool{}
+	for _, c := range codes {
+		switch {
+		case len(c) == 15:
+			communities[c[:12]] = true
+		case len(c) <= 12:
+			full := c + strings.Repeat("0", 12-len(c))
+			if dv, err := d.ids.GetDivision(ctx, full); err == nil {
+				out[c] = dv.Name
+			}
+		}
+	}
+	for comm := range communities {
+		grids, _, err := d.geo.ListGrids(ctx, comm, false, 10_000, 0)
+		if err != nil {
+			continue
+		}
+		for _, g := range grids {
+			out[g.Code] = g.Name
+		}
+	}
+	return out
 }

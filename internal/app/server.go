@@ -75,9 +75,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Modules.
 	s.Identity.Routes(s.API, identity.CookieOptions{Secure: s.Cfg.SecureCookies})
 	s.Geo.Routes(s.API)
-	s.Geo.MountOGC(mux, s.Registry.ComponentsCollection()) // OGC API - Features at /ogc/; other modules' collections go in as extra arguments
+	s.Geo.MountOGC(mux, s.Registry.ComponentsCollection(), s.Cases.CasesCollection()) // OGC API - Features at /ogc/; other modules' collections go in as extra arguments
 	s.Registry.Routes(s.API)
 	s.Cases.Routes(s.API)
+	s.Cases.MountOpen311(mux, s.Identity.Token) // Open311 GeoReport v2 at /open311/v2/; api_key is an API token
+	s.Cases.StatsRoutes(s.API)
 	s.Calendar.Routes(s.API)
 	s.Ledger.Routes(mux, s.API)
 

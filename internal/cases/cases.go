@@ -146,6 +146,7 @@ type Service struct {
 
 	intake     *batcher
 	retraining atomic.Bool
+	namer      Namer // names of division and grid codes (indicators)
 	areas      areaCache
 }
 

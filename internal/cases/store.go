@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
 )
 
@@ -130,6 +131,9 @@ func (s *Service) writeGroup(ctx context.Context, group []*job) error {
 		j.pr.out.Repeat = false
 	}
 	return s.db.InTx(ctx, func(ctx context.Context) error {
+		st := s.db.Stmts(ctx)
+		defer st.Close()
+		ctx = db.WithStmts(ctx, st)
 		day := time.UnixMilli(group[0].pr.c.CreatedAt).In(cst).Format("20060102")
 		var last int64
 		if err := s.db.QueryRow(ctx, `INSERT INTO case_counters (day, n) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET n = case_counters.n + excluded.n RETURNING n`,

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shuzhi-gov/shuzhi/internal/cases"
 	"github.com/shuzhi-gov/shuzhi/internal/demo/district"
 	"github.com/shuzhi-gov/shuzhi/internal/geo"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
@@ -43,6 +44,8 @@ type Result struct {
 	Buildings   int
 	Entities    int
 	Components  int
+	Cases       int // historical cases (一网统管)
+	CasesTook   time.Duration
 	Accounts    []Account
 	Took        time.Duration
 	DistrictSrc string
@@ -54,6 +57,8 @@ type Services struct {
 	Identity *identity.Service
 	Geo      *geo.Service
 	Registry *registry.Service
+	// Cases, when set, gets three months of case history.
+	Cases *cases.Service
 	// HashPassword hashes the demo password once for all users.
 	HashPassword func(string) (string, error)
 }
@@ -127,8 +132,61 @@ func Seed(ctx context.Context, s Services, seed int64, size int) (*Result, error
 	if err != nil {
 		return nil, err
 	}
+	if s.Cases != nil {
+		// After the commit: placing the cases needs the grids in the geo
+		// index and the units in the directory.
+		cs := time.Now()
+		if res.Cases, err = seedCases(ctx, s, d, seed, size); err != nil {
+			return nil, fmt.Errorf("cases: %w", err)
+		}
+		res.CasesTook = time.Since(cs)
+	}
 	res.Seeded, res.Took = true, time.Since(start)
 	return res, nil
+}
+
+// CasesFor is how many historical cases a district of size people gets:
+// 1,500 for the default 100,000, at least 40.
+func CasesFor(size int) int { return min(1500, max(40, size/66)) }
+
+// seedCases writes the case history across the district's unit grids,
+// reported by each community's grid worker, the public, cameras and
+// sensors, dispatched by the operations centre.
+func seedCases(ctx context.Context, s Services, d *district.District, seed int64, size int) (int, error) {
+	user := func(username string) (cases.DemoPerson, error) {
+		var p cases.DemoPerson
+		var org *string
+		err := s.DB.QueryRow(ctx, `SELECT id, display_name, org_id FROM users WHERE username = ?`, username).Scan(&p.ID, &p.Name, &org)
+		if org != nil {
+			p.OrgID = *org
+		}
+		return p, err
+	}
+	people := cases.DemoPeople{GridWorkers: map[string]cases.DemoPerson{}, Handlers: map[string]cases.DemoPerson{}}
+	for _, c := range d.Communities() {
+		gw, err := user(fmt.Sprintf("gw%s", c.Short[6:]))
+		if err != nil {
+			return 0, err
+		}
+		people.GridWorkers[c.Code] = gw
+	}
+	named := map[string]cases.DemoPerson{}
+	for _, u := range []string{"gridworker", "supervisor", "hotline", "citizen", "handler"} {
+		p, err := user(u)
+		if err != nil {
+			return 0, err
+		}
+		named[u] = p
+	}
+	people.GridWorkers[d.Children(streetPingjiang)[0].Code] = named["gridworker"]
+	people.Operators = []cases.DemoPerson{named["supervisor"], named["hotline"]}
+	people.Citizens = []cases.DemoPerson{named["citizen"]}
+	people.Handlers[named["handler"].OrgID] = named["handler"]
+	points := make([][2]float64, len(d.Grids))
+	for i, g := range d.Grids {
+		points[i] = [2]float64{g.Centroid[0], g.Centroid[1]}
+	}
+	return s.Cases.SeedDemo(ctx, seed, CasesFor(size), points, people)
 }
 
 // Named demo streets (real codes of 姑苏区).

@@ -35,7 +35,7 @@ func BenchmarkSeed(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		res, err := demo.Seed(context.Background(), demo.Services{DB: core.DB, Identity: core.Identity, Geo: core.Geo, Registry: core.Registry, HashPassword: crypto.HashPassword}, cfg.DemoSeed, cfg.DemoSize)
+		res, err := demo.Seed(context.Background(), demo.Services{DB: core.DB, Identity: core.Identity, Geo: core.Geo, Registry: core.Registry, Cases: core.Cases, HashPassword: crypto.HashPassword}, cfg.DemoSeed, cfg.DemoSize)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -44,6 +44,8 @@ func BenchmarkSeed(b *testing.B) {
 			b.Fatalf("seeded %d people, want %d", res.People, cfg.DemoSize)
 		}
 		b.ReportMetric(float64(res.People)/b.Elapsed().Seconds(), "people/s")
+		b.ReportMetric(float64(res.Cases), "cases")
+		b.ReportMetric(float64(res.CasesTook.Milliseconds()), "cases-ms")
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		b.ReportMetric(float64(ms.Sys)/(1<<20), "MiB-sys")

@@ -210,6 +210,9 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 
 // Exec runs a statement written with ? placeholders.
 func (d *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st, ok := ctx.Value(stmtsKey{}).(*Stmts); ok && st.d == d {
+		return st.Exec(ctx, query, args...)
+	}
 	return d.q(ctx).ExecContext(ctx, d.Rebind(query), args...)
 }
 

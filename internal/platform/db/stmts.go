@@ -79,3 +79,13 @@ func (r *Row) Scan(dest ...any) error {
 	}
 	return r.row.Scan(dest...)
 }
+
+type stmtsKey struct{}
+
+// WithStmts makes every Exec on the returned context (inside the same
+// transaction) run through the cache: a hot transaction that writes many
+// rows with the same few statements — including statements issued by
+// other packages on its context, such as the outbox — parses each once.
+func WithStmts(ctx context.Context, s *Stmts) context.Context {
+	return context.WithValue(ctx, stmtsKey{}, s)
+}
