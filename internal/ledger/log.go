@@ -524,6 +524,11 @@ func (l *Log) store(ctx context.Context, start, size int64, bundleRows []bundleR
 	if err != nil {
 		return err
 	}
+	unlock, err := l.db.LockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	tx, err := l.db.SQL().BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)

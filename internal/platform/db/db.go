@@ -41,6 +41,11 @@ const (
 type DB struct {
 	sql     *sql.DB
 	dialect Dialect
+	// wsem queues this process's writers on SQLite (one at a time, as
+	// SQLite allows): waiting here wakes the next writer the moment the
+	// last one commits, where SQLite's busy handler sleeps 1 to 100 ms
+	// between tries. nil on PostgreSQL.
+	wsem chan struct{}
 	rebinds sync.Map // query text -> rebound text (PostgreSQL only)
 	stopWAL chan struct{}
 	walDone chan struct{}
@@ -116,7 +121,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	}
 	sdb.SetMaxOpenConns(n)
 	sdb.SetMaxIdleConns(n)
-	d := &DB{sql: sdb, dialect: SQLite, stopWAL: make(chan struct{}), walDone: make(chan struct{})}
+	d := &DB{sql: sdb, dialect: SQLite, wsem: make(chan struct{}, 1), stopWAL: make(chan struct{}), walDone: make(chan struct{})}
 	if err := d.ping(ctx); err != nil {
 		sdb.Close()
 		return nil, err
@@ -149,6 +154,37 @@ func (d *DB) ping(ctx context.Context) error {
 		return fmt.Errorf("db: ping %s: %w", d.dialect, err)
 	}
 	return nil
+}
+
+// writeWait bounds the wait for the writer's turn, as busy_timeout bounds
+// SQLite's own wait.
+const writeWait = 10 * time.Second
+
+// LockWrites waits for this process's turn to write (SQLite; a no-op on
+// PostgreSQL) and returns the function that ends it. InTx and Exec outside
+// a transaction take it themselves; code that begins its own write
+// transactions on SQL() must take it around them. It gives up with ctx or
+// after 10 s, as SQLite would with "database is locked".
+func (d *DB) LockWrites(ctx context.Context) (unlock func(), err error) {
+	if d.wsem == nil {
+		return func() {}, nil
+	}
+	release := func() { <-d.wsem }
+	select {
+	case d.wsem <- struct{}{}:
+		return release, nil
+	default:
+	}
+	t := time.NewTimer(writeWait)
+	defer t.Stop()
+	select {
+	case d.wsem <- struct{}{}:
+		return release, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, fmt.Errorf("db: database is locked: no turn to write within %s", writeWait)
+	}
 }
 
 // Dialect reports the backend.
@@ -194,6 +230,11 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	if _, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
 		return fn(ctx)
 	}
+	unlock, err := d.LockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
@@ -212,6 +253,13 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 func (d *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st, ok := ctx.Value(stmtsKey{}).(*Stmts); ok && st.d == d {
 		return st.Exec(ctx, query, args...)
+	}
+	if _, ok := ctx.Value(txKey{}).(*sql.Tx); !ok && d.wsem != nil {
+		unlock, err := d.LockWrites(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
 	return d.q(ctx).ExecContext(ctx, d.Rebind(query), args...)
 }
