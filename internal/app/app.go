@@ -110,7 +110,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Core, err
 	}
 	cal := workcal.New(d, ob, time.Now)
 	cdir := &caseDirectory{geo: g, reg: reg, ids: ids}
-	cs := cases.New(cases.Deps{DB: d, Directory: cdir, Cipher: prof.Fields(), Events: ob, Calendar: cal.Calendar, Log: log})
+	cs := cases.New(cases.Deps{DB: d, Directory: cdir, Cipher: prof.Fields(), Calendar: cal.Calendar, Log: log})
 	cs.SetNamer(cdir.Names) // names of streets, communities and grids in the indicators
 	if err := cs.Init(ctx); err != nil {
 		cs.Close()

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/cases"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
@@ -68,13 +69,52 @@ func registryRecord(c *Core, e registry.Evidence) ledger.Record {
 	}
 }
 
-// recordCases writes every step of every case (and changes of the
-// categories and rules) to the ledger.
-func (s *Server) recordCases() (stop func(), err error) {
-	return bus.Subscribe(s.Bus, "ledger-cases", func(ctx context.Context, env bus.Envelope, ev cases.Evidence) error {
-		_, err := s.Ledger.Append(ctx, casesRecord(s.Core, ev))
-		return err
-	}, db.Dedup{DB: s.DB}, bus.WithConcurrency(256))
+// caseLedger appends the cases module's evidence (every step of every
+// case, changes of categories and rules), many records at once: the
+// ledger group-commits concurrent appends.
+type caseLedger struct{ s *Server }
+
+func (l caseLedger) AppendEvidence(ctx context.Context, evs []cases.Evidence) error {
+	errc := make(chan error, len(evs))
+	sem := make(chan struct{}, 1024)
+	for _, ev := range evs {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			_, err := l.s.Ledger.Append(ctx, casesRecord(l.s.Core, ev))
+			errc <- err
+		}()
+	}
+	var first error
+	for range evs {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// caseEvidence runs the cases module's evidence pump.
+func (s *Server) caseEvidence() (stop func(), err error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Cases.PumpEvidence(ctx, caseLedger{s})
+	}()
+	return func() {
+		cancel()
+		<-done
+		// What the last requests wrote, before the ledger closes.
+		fctx, fcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer fcancel()
+		for {
+			n, err := s.Cases.PumpOnce(fctx, caseLedger{s})
+			if err != nil || n == 0 {
+				return
+			}
+		}
+	}, nil
 }
 
 func casesRecord(c *Core, e cases.Evidence) ledger.Record {

@@ -204,7 +204,7 @@ func (s *Server) startWorkers() (func(), error) {
 			}
 		})
 	}
-	for _, start := range []func() (func(), error){s.recordAudit, s.recordRegistry, s.recordCases, s.recordCalendar, s.sensorIntake} {
+	for _, start := range []func() (func(), error){s.recordAudit, s.recordRegistry, s.caseEvidence, s.recordCalendar, s.sensorIntake} {
 		stop, err := start()
 		if err != nil {
 			stopAll()

@@ -113,6 +113,7 @@ func (s *Service) Act(ctx context.Context, id, action string, in ActionInput) (*
 	if err != nil {
 		return nil, err
 	}
+	s.kickEvidence()
 	if retrain {
 		s.retrainSoon()
 	}

@@ -144,7 +144,7 @@ func (s *Service) evidence(ctx context.Context, p *authz.Principal, action, subj
 		ev.ActorKind, ev.ActorID, ev.ActorName, ev.OrgID = string(p.Kind), p.ID, p.Name, p.OrgID
 	}
 	ev.Payload, _ = json.Marshal(payload)
-	return s.events.Emit(ctx, ev, subject)
+	return s.putEvidence(ctx, ev)
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

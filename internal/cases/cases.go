@@ -23,7 +23,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shuzhi-gov/shuzhi/internal/cases/classify"
-	"github.com/shuzhi-gov/shuzhi/internal/platform/bus"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/workcal"
 )
@@ -107,17 +106,11 @@ type Cipher interface {
 	Decrypt(ciphertext, associatedData []byte) ([]byte, error)
 }
 
-// Emitter records events in the caller's transaction (the outbox).
-type Emitter interface {
-	Emit(ctx context.Context, ev bus.Event, subject string) error
-}
-
 // Deps are the service's collaborators.
 type Deps struct {
 	DB        *db.DB
 	Directory Directory
 	Cipher    Cipher
-	Events    Emitter
 	// Calendar is the working-day calendar (official holidays and make-up days).
 	Calendar func(ctx context.Context) (*workcal.Calendar, error)
 	Log      *slog.Logger
@@ -132,7 +125,6 @@ type Service struct {
 	db       *db.DB
 	dir      Directory
 	cipher   Cipher
-	events   Emitter
 	calendar func(ctx context.Context) (*workcal.Calendar, error)
 	log      *slog.Logger
 	now      func() time.Time
@@ -147,6 +139,7 @@ type Service struct {
 	intake     *batcher
 	retraining atomic.Bool
 	namer      Namer // names of division and grid codes (indicators)
+	evKick     chan struct{}
 	areas      areaCache
 }
 
@@ -161,7 +154,8 @@ func New(d Deps) *Service {
 	if d.AutoDispatch == 0 {
 		d.AutoDispatch = 0.6
 	}
-	s := &Service{db: d.DB, dir: d.Directory, cipher: d.Cipher, events: d.Events, calendar: d.Calendar, log: d.Log, now: d.Now, auto: d.AutoDispatch}
+	s := &Service{db: d.DB, dir: d.Directory, cipher: d.Cipher, calendar: d.Calendar, log: d.Log, now: d.Now, auto: d.AutoDispatch}
+	s.evKick = make(chan struct{}, 1)
 	s.intake = newBatcher(s)
 	return s
 }

@@ -69,7 +69,7 @@ func operator() context.Context {
 func newTestService(t *testing.T, d *db.DB, clk *clock) *Service {
 	t.Helper()
 	cal := workcal.New(d, &sink{}, clk.now)
-	s := New(Deps{DB: d, Directory: fakeDir{}, Cipher: plainCipher{}, Events: &sink{}, Calendar: cal.Calendar, Now: clk.now})
+	s := New(Deps{DB: d, Directory: fakeDir{}, Cipher: plainCipher{}, Calendar: cal.Calendar, Now: clk.now})
 	t.Cleanup(s.Close)
 	if err := s.Init(context.Background()); err != nil {
 		t.Fatal(err)

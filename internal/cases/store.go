@@ -112,6 +112,7 @@ func (b *batcher) commit(group []*job) {
 		return
 	}
 	err := b.s.writeGroup(context.Background(), live)
+	b.s.kickEvidence()
 	if err == nil || len(live) == 1 {
 		for _, j := range live {
 			j.done <- err
@@ -290,7 +291,7 @@ func (s *Service) insertEvent(ctx context.Context, c *Case, e *Event, reqID stri
 	}{c.ID, c.No, e.Seq, e.Action, e.From, e.To, c.Category, c.Grid, c.OrgID, e.Note, data, e.At})
 	ev := Evidence{ActorKind: e.ActorKind, ActorID: e.ActorID, ActorName: e.ActorName, OrgID: e.OrgID, Action: "case." + e.Action, Subject: "case:" + c.No,
 		At: time.UnixMilli(e.At).UTC(), RequestID: reqID, Ref: e.ID, Payload: payload}
-	return s.events.Emit(ctx, ev, ev.Subject)
+	return s.putEvidence(ctx, ev)
 }
 
 func (s *Service) insertPhoto(ctx context.Context, caseID, stage string, p Photo, by string, at int64) error {

@@ -99,5 +99,8 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 		}
 		changed++
 	}
+	if changed > 0 {
+		s.kickEvidence()
+	}
 	return changed, nil
 }
