@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,6 +144,7 @@ func (s *Service) writeGroup(ctx context.Context, group []*job) error {
 		}
 		next := last - int64(len(group)) + 1
 		byKey := map[string]*Case{}
+		rows := &stepRows{s: s}
 		for _, j := range group {
 			pr := j.pr
 			c := pr.c
@@ -155,6 +157,9 @@ func (s *Service) writeGroup(ctx context.Context, group []*job) error {
 					}
 				}
 				if open != nil {
+					if err := rows.flush(ctx); err != nil { // its timeline so far, before the repeat's step
+						return err
+					}
 					if err := s.repeat(ctx, open, pr); err != nil {
 						return err
 					}
@@ -179,9 +184,7 @@ func (s *Service) writeGroup(ctx context.Context, group []*job) error {
 			}
 			for i, e := range pr.events {
 				e.Seq = i + 1
-				if err := s.insertEvent(ctx, c, e, pr.reqID); err != nil {
-					return err
-				}
+				rows.add(c, e, pr.reqID)
 			}
 			if c.State == Dispatched {
 				if err := s.notify(ctx, c.OrgID, "", c.ID, "dispatch", fmt.Sprintf("新派遣案件 %s：%s", c.No, c.CategoryName)); err != nil {
@@ -189,7 +192,7 @@ func (s *Service) writeGroup(ctx context.Context, group []*job) error {
 				}
 			}
 		}
-		return nil
+		return rows.flush(ctx)
 	})
 }
 
@@ -266,15 +269,29 @@ func (s *Service) updateCase(ctx context.Context, c *Case) error {
 }
 
 func (s *Service) insertEvent(ctx context.Context, c *Case, e *Event, reqID string) error {
+	rows := &stepRows{s: s}
+	rows.add(c, e, reqID)
+	return rows.flush(ctx)
+}
+
+// stepRows collects timeline rows and their evidence and writes them with
+// multi-row inserts (a group of new cases writes all its steps in a few
+// statements).
+type stepRows struct {
+	s        *Service
+	events   []any
+	evidence []any
+	n        int
+}
+
+const eventCols = 13
+
+func (r *stepRows) add(c *Case, e *Event, reqID string) {
 	data := ""
 	if len(e.Data) > 0 {
 		data = string(e.Data)
 	}
-	if _, err := s.db.Exec(ctx, `INSERT INTO case_events (id, case_id, seq, action, from_state, to_state, actor_kind, actor_id, actor_name, org_id, note, data, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, c.ID, e.Seq, e.Action, string(e.From), string(e.To), e.ActorKind, e.ActorID, e.ActorName, e.OrgID, e.Note, data, e.At); err != nil {
-		return err
-	}
+	r.events = append(r.events, e.ID, c.ID, e.Seq, e.Action, string(e.From), string(e.To), e.ActorKind, e.ActorID, e.ActorName, e.OrgID, e.Note, data, e.At)
 	payload, _ := json.Marshal(struct {
 		Case     string `json:"case"`
 		No       string `json:"no"`
@@ -291,7 +308,34 @@ func (s *Service) insertEvent(ctx context.Context, c *Case, e *Event, reqID stri
 	}{c.ID, c.No, e.Seq, e.Action, e.From, e.To, c.Category, c.Grid, c.OrgID, e.Note, data, e.At})
 	ev := Evidence{ActorKind: e.ActorKind, ActorID: e.ActorID, ActorName: e.ActorName, OrgID: e.OrgID, Action: "case." + e.Action, Subject: "case:" + c.No,
 		At: time.UnixMilli(e.At).UTC(), RequestID: reqID, Ref: e.ID, Payload: payload}
-	return s.putEvidence(ctx, ev)
+	body, _ := json.Marshal(ev)
+	r.evidence = append(r.evidence, ev.Ref, string(body), r.s.nowMs())
+	r.n++
+}
+
+// rowsPerInsert keeps a statement's parameters well under every backend's
+// limit (SQLite 32766, PostgreSQL 65535).
+const rowsPerInsert = 200
+
+func (r *stepRows) flush(ctx context.Context) error {
+	for start := 0; start < r.n; start += rowsPerInsert {
+		k := min(rowsPerInsert, r.n-start)
+		if _, err := r.s.db.Exec(ctx, `INSERT INTO case_events (id, case_id, seq, action, from_state, to_state, actor_kind, actor_id, actor_name, org_id, note, data, at) VALUES `+
+			placeholders(k, eventCols), r.events[start*eventCols:(start+k)*eventCols]...); err != nil {
+			return err
+		}
+		if _, err := r.s.db.Exec(ctx, `INSERT INTO case_evidence (id, body, created_at) VALUES `+placeholders(k, 3), r.evidence[start*3:(start+k)*3]...); err != nil {
+			return err
+		}
+	}
+	r.events, r.evidence, r.n = r.events[:0], r.evidence[:0], 0
+	return nil
+}
+
+// placeholders is "(?, ?, …), (…)" for rows rows of cols columns.
+func placeholders(rows, cols int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
 }
 
 func (s *Service) insertPhoto(ctx context.Context, caseID, stage string, p Photo, by string, at int64) error {

@@ -42,7 +42,8 @@ describe('console menu per role', () => {
     expect(canOpen(['auditor'], 'ledger')).toBe(true)
   })
   it.each(['supervisor', 'leader'])('gives %s the ledger to read as well', (role) => {
-    expect(keysFor(role)).toEqual(['home', 'divisions', 'map', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'users', 'ledger'])
+    const cases = role === 'supervisor' ? ['cases', 'hotline', 'caseCategories'] : ['cases']
+    expect(keysFor(role)).toEqual(['home', 'divisions', 'map', ...cases, 'people', 'entities', 'buildings', 'components', 'registryChanges', 'users', 'ledger'])
     expect(canOpen([role], 'ledger')).toBe(true)
   })
   it.each(['dept_staff', 'dept_head', 'sys_admin', 'sec_admin', 'citizen', 'enterprise', 'grid_worker'])(
@@ -55,7 +56,7 @@ describe('console menu per role', () => {
     expect(menuFor(['auditor']).find((m) => m.key === 'ledger')).toEqual({ key: 'ledger', path: '/console/ledger', label: 'nav.ledger' })
   })
   it.each(['dept_staff', 'dept_head'])('gives %s read-only divisions, the map and users, and base data', (role) => {
-    expect(keysFor(role)).toEqual(['home', 'divisions', 'map', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'registryImports', 'gridWorkers', 'users'])
+    expect(keysFor(role)).toEqual(['home', 'divisions', 'map', 'cases', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'registryImports', 'gridWorkers', 'users'])
     expect(abilities([role])).toEqual({
       editDivisions: false,
       editOrgs: false,
@@ -83,7 +84,7 @@ describe('console menu per role', () => {
     expect(keysFor(role)).toEqual([])
   })
   it('merges the menus of several roles in the canonical order without repeats', () => {
-    expect(keysFor('leader', 'sys_admin')).toEqual(['home', 'divisions', 'map', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'orgs', 'users', 'roles', 'calendar', 'ledger'])
+    expect(keysFor('leader', 'sys_admin')).toEqual(['home', 'divisions', 'map', 'cases', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'orgs', 'users', 'roles', 'calendar', 'ledger'])
   })
 })
 
@@ -119,5 +120,29 @@ describe('three-role separation', () => {
   it('flags accounts holding two of sys_admin, sec_admin and auditor', () => {
     expect(violatesSeparation(['sys_admin', 'auditor'])).toBe(true)
     expect(violatesSeparation(['sys_admin', 'dept_staff'])).toBe(false)
+  })
+})
+
+describe('cases menus (一网统管)', () => {
+  it.each(['dept_staff', 'dept_head', 'supervisor', 'leader'])('gives %s the case list', (role) => {
+    expect(canOpen([role], 'cases')).toBe(true)
+  })
+  it.each(['sys_admin', 'sec_admin', 'auditor', 'citizen', 'enterprise', 'grid_worker'])('does not give %s the case list', (role) => {
+    expect(canOpen([role], 'cases')).toBe(false)
+  })
+  it('gives the hotline intake and the categories to the operations centre only', () => {
+    for (const role of ['dept_staff', 'dept_head', 'leader', 'sys_admin']) {
+      expect(canOpen([role], 'hotline')).toBe(false)
+      expect(canOpen([role], 'caseCategories')).toBe(false)
+    }
+    expect(canOpen(['supervisor'], 'hotline')).toBe(true)
+    expect(canOpen(['supervisor'], 'caseCategories')).toBe(true)
+  })
+  it('groups the case menus under 一网统管', () => {
+    expect(menuFor(['supervisor']).filter((m) => m.group === 'cases.nav.group').map((m) => m.path)).toEqual([
+      '/console/cases',
+      '/console/cases/hotline',
+      '/console/cases/categories',
+    ])
   })
 })

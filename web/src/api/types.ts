@@ -21,6 +21,8 @@ export interface Me {
   orgName?: string | null
   divisionCode?: string | null
   divisionName?: string | null
+  // The permissions the roles give (sent by the server; used to show actions).
+  permissions?: string[]
 }
 
 export interface LoginReply {

@@ -69,6 +69,7 @@ export type MenuKey =
   | 'home'
   | 'divisions'
   | 'map'
+  | CasesMenuKey
   | RegistryMenuKey
   | 'orgs'
   | 'users'
@@ -77,6 +78,10 @@ export type MenuKey =
   | 'tokens'
   | 'audit'
   | 'ledger'
+
+// 一网统管 (city management cases): the case list, the 12345 hotline intake
+// and the categories with their area rules (cases:configure).
+export type CasesMenuKey = 'cases' | 'hotline' | 'caseCategories'
 
 // 基础数据 (base data): people, organisations, buildings, components, routed
 // changes, imports and grid-worker assignments.
@@ -97,6 +102,9 @@ export const menuItems: MenuItem[] = [
   { key: 'divisions', path: '/console/divisions', label: 'nav.divisions' },
   // 一张图: divisions, grids and components on a map (needs divisions:read).
   { key: 'map', path: '/console/map', label: 'map.title' },
+  { key: 'cases', path: '/console/cases', label: 'cases.nav.list', group: 'cases.nav.group' },
+  { key: 'hotline', path: '/console/cases/hotline', label: 'cases.nav.hotline', group: 'cases.nav.group' },
+  { key: 'caseCategories', path: '/console/cases/categories', label: 'cases.nav.categories', group: 'cases.nav.group' },
   { key: 'people', path: '/console/registry/people', label: 'registry.nav.people', group: 'registry.nav.group' },
   { key: 'entities', path: '/console/registry/entities', label: 'registry.nav.entities', group: 'registry.nav.group' },
   { key: 'buildings', path: '/console/registry/buildings', label: 'registry.nav.buildings', group: 'registry.nav.group' },
@@ -125,11 +133,14 @@ export const roleMenus: Record<RoleCode, MenuKey[]> = {
   citizen: [],
   enterprise: [],
   grid_worker: [],
-  dept_staff: [...staffMenu, ...registryRead, ...registryWrite],
-  dept_head: [...staffMenu, ...registryRead, ...registryWrite],
+  // Cases: read by units, the operations centre and leaders (cases:read);
+  // the hotline intake and the categories for the operations centre
+  // (cases:dispatch, cases:configure).
+  dept_staff: [...staffMenu, 'cases', ...registryRead, ...registryWrite],
+  dept_head: [...staffMenu, 'cases', ...registryRead, ...registryWrite],
   // Supervisors and leaders also read the tamper-evident ledger.
-  supervisor: [...staffMenu, ...registryRead, 'ledger'],
-  leader: [...staffMenu, ...registryRead, 'ledger'],
+  supervisor: [...staffMenu, 'cases', 'hotline', 'caseCategories', ...registryRead, 'ledger'],
+  leader: [...staffMenu, 'cases', ...registryRead, 'ledger'],
   auditor: ['home', 'audit', 'ledger'],
   sys_admin: ['home', 'divisions', 'map', 'orgs', 'users', 'roles', 'calendar'],
   sec_admin: ['home', 'users', 'roles', 'tokens'],

@@ -5,9 +5,13 @@
 import { ApiError } from '@/api/client'
 import type { ProposeBody } from './types'
 
-export interface QueuedProposal {
+// What the queue holds: a registry proposal by default; the grid worker's
+// outbox also queues reported cases ({ kind: 'case', … }).
+export type QueueBody = { kind: string }
+
+export interface QueuedProposal<B extends QueueBody = ProposeBody> {
   id: string
-  body: ProposeBody
+  body: B
   // What the user saw, for the list ("更正 李** 的 联系电话").
   label: string
   queuedAt: number
@@ -39,10 +43,10 @@ export function isRetryable(e: unknown): boolean {
   return false
 }
 
-export interface FlushResult<R> {
-  sent: { item: QueuedProposal; result: R }[]
+export interface FlushResult<R, B extends QueueBody = ProposeBody> {
+  sent: { item: QueuedProposal<B>; result: R }[]
   // Rejected by the server for good: removed from the queue.
-  dropped: { item: QueuedProposal; error: unknown }[]
+  dropped: { item: QueuedProposal<B>; error: unknown }[]
   // Still queued (the first retryable failure stops the run).
   remaining: number
   stoppedBy?: unknown
@@ -54,16 +58,16 @@ function newId(now: number): string {
   return `${now.toString(36)}-${counter.toString(36)}-${Math.random().toString(36).slice(2, 8)}`
 }
 
-export class OfflineQueue {
-  private flushing: Promise<FlushResult<unknown>> | null = null
-  private again: Promise<FlushResult<unknown>> | null = null
+export class OfflineQueue<B extends QueueBody = ProposeBody> {
+  private flushing: Promise<FlushResult<unknown, B>> | null = null
+  private again: Promise<FlushResult<unknown, B>> | null = null
 
   constructor(
     private readonly storage: KeyValueStorage,
     readonly key: string,
   ) {}
 
-  list(): QueuedProposal[] {
+  list(): QueuedProposal<B>[] {
     let raw: string | null
     try {
       raw = this.storage.getItem(this.key)
@@ -75,7 +79,7 @@ export class OfflineQueue {
       const parsed = JSON.parse(raw) as unknown
       if (!Array.isArray(parsed)) return []
       return parsed.filter(
-        (x): x is QueuedProposal => !!x && typeof x === 'object' && typeof x.id === 'string' && !!x.body && typeof x.body.kind === 'string',
+        (x): x is QueuedProposal<B> => !!x && typeof x === 'object' && typeof x.id === 'string' && !!x.body && typeof x.body.kind === 'string',
       )
     } catch {
       return []
@@ -86,7 +90,7 @@ export class OfflineQueue {
     return this.list().length
   }
 
-  private save(items: QueuedProposal[]) {
+  private save(items: QueuedProposal<B>[]) {
     try {
       if (items.length === 0) this.storage.removeItem(this.key)
       else this.storage.setItem(this.key, JSON.stringify(items))
@@ -95,8 +99,8 @@ export class OfflineQueue {
     }
   }
 
-  add(body: ProposeBody, label: string, now = Date.now()): QueuedProposal {
-    const item: QueuedProposal = { id: newId(now), body, label, queuedAt: now, attempts: 0 }
+  add(body: B, label: string, now = Date.now()): QueuedProposal<B> {
+    const item: QueuedProposal<B> = { id: newId(now), body, label, queuedAt: now, attempts: 0 }
     this.save([...this.list(), item])
     return item
   }
@@ -112,29 +116,29 @@ export class OfflineQueue {
   // Sends the queued items in order. A call while a run is going (say the
   // `online` event during a run that is failing offline) gets one more run
   // after it; calls meanwhile share that one. Never two runs at once.
-  flush<R>(send: (body: ProposeBody) => Promise<R>, now: () => number = Date.now): Promise<FlushResult<R>> {
+  flush<R>(send: (body: B) => Promise<R>, now: () => number = Date.now): Promise<FlushResult<R, B>> {
     if (this.flushing) {
       this.again ??= this.flushing.then(
         () => {
           this.again = null
-          return this.flush(send, now) as Promise<FlushResult<unknown>>
+          return this.flush(send, now) as Promise<FlushResult<unknown, B>>
         },
         () => {
           this.again = null
-          return this.flush(send, now) as Promise<FlushResult<unknown>>
+          return this.flush(send, now) as Promise<FlushResult<unknown, B>>
         },
       )
-      return this.again as Promise<FlushResult<R>>
+      return this.again as Promise<FlushResult<R, B>>
     }
     const run = this.run(send, now).finally(() => {
       this.flushing = null
     })
-    this.flushing = run as Promise<FlushResult<unknown>>
+    this.flushing = run as Promise<FlushResult<unknown, B>>
     return run
   }
 
-  private async run<R>(send: (body: ProposeBody) => Promise<R>, now: () => number): Promise<FlushResult<R>> {
-    const result: FlushResult<R> = { sent: [], dropped: [], remaining: 0 }
+  private async run<R>(send: (body: B) => Promise<R>, now: () => number): Promise<FlushResult<R, B>> {
+    const result: FlushResult<R, B> = { sent: [], dropped: [], remaining: 0 }
     for (const item of this.list()) {
       try {
         const r = await send(item.body)

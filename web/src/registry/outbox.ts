@@ -1,18 +1,30 @@
 // The grid worker's outbox: submits a correction or addition to
-// POST /registry/changes, or queues it when the network is down, and sends
+// POST /registry/changes (or a reported case to POST /cases), or queues it when the network is down, and sends
 // the queue again on the `online` event, on the next page load and every
 // half minute while anything waits. One reactive instance for the grid area.
 import { reactive } from 'vue'
 import { api } from '@/api/client'
 import { isNetworkFailure, OfflineQueue, QUEUE_PREFIX, type FlushResult, type QueuedProposal } from './offlineQueue'
+import { reportCase } from '@/cases/api'
+import type { Intake, NewCase } from '@/cases/types'
 import type { ProposeBody, ProposeResult } from './types'
 
-export type SubmitOutcome = { queued: false; result: ProposeResult } | { queued: true; item: QueuedProposal }
+// A reported case waiting in the queue.
+export interface CaseBody {
+  kind: 'case'
+  report: NewCase
+}
+export type OutboxBody = ProposeBody | CaseBody
+type Item = QueuedProposal<OutboxBody>
+
+export type SubmitOutcome = { queued: false; result: ProposeResult } | { queued: true; item: Item }
+export type CaseOutcome = { queued: false; result: Intake } | { queued: true; item: Item }
 
 export interface Outbox {
-  readonly state: { items: QueuedProposal[]; flushing: boolean; lastFlush: FlushSummary | null }
+  readonly state: { items: Item[]; flushing: boolean; lastFlush: FlushSummary | null }
   submit(body: ProposeBody, label: string): Promise<SubmitOutcome>
-  flush(): Promise<FlushResult<ProposeResult> | null>
+  submitCase(report: NewCase, label: string): Promise<CaseOutcome>
+  flush(): Promise<FlushResult<ProposeResult | Intake, OutboxBody> | null>
   discard(id: string): void
   start(): void
   stop(): void
@@ -30,8 +42,14 @@ export function send(body: ProposeBody): Promise<ProposeResult> {
   return api.post<ProposeResult>('/registry/changes', body, { silent: true })
 }
 
-export function createOutbox(userId: string, storage: Storage = localStorage, sender: (b: ProposeBody) => Promise<ProposeResult> = send): Outbox {
-  const queue = new OfflineQueue(storage, QUEUE_PREFIX + userId)
+export function createOutbox(
+  userId: string,
+  storage: Storage = localStorage,
+  sender: (b: ProposeBody) => Promise<ProposeResult> = send,
+  caseSender: (b: NewCase) => Promise<Intake> = reportCase,
+): Outbox {
+  const queue = new OfflineQueue<OutboxBody>(storage, QUEUE_PREFIX + userId)
+  const sendAny = (b: OutboxBody): Promise<ProposeResult | Intake> => (b.kind === 'case' ? caseSender((b as CaseBody).report) : sender(b as ProposeBody))
   const state = reactive({
     items: queue.list(),
     flushing: false,
@@ -55,14 +73,26 @@ export function createOutbox(userId: string, storage: Storage = localStorage, se
     }
   }
 
-  async function flush(): Promise<FlushResult<ProposeResult> | null> {
+  async function submitCase(report: NewCase, label: string): Promise<CaseOutcome> {
+    try {
+      const result = await caseSender(report)
+      return { queued: false, result }
+    } catch (e) {
+      if (!isNetworkFailure(e)) throw e
+      const item = queue.add({ kind: 'case', report }, label)
+      refresh()
+      return { queued: true, item }
+    }
+  }
+
+  async function flush(): Promise<FlushResult<ProposeResult | Intake, OutboxBody> | null> {
     if (queue.size === 0) {
       refresh()
       return null
     }
     state.flushing = true
     try {
-      const r = await queue.flush(sender)
+      const r = await queue.flush(sendAny)
       if (r.sent.length || r.dropped.length) {
         state.lastFlush = { sent: r.sent.length, dropped: r.dropped.map((d) => ({ label: d.item.label, error: d.error })) }
       }
@@ -102,7 +132,7 @@ export function createOutbox(userId: string, storage: Storage = localStorage, se
     timer = undefined
   }
 
-  return { state, submit, flush, discard, start, stop }
+  return { state, submit, submitCase, flush, discard, start, stop }
 }
 
 let current: { userId: string; outbox: Outbox } | null = null

@@ -25,6 +25,10 @@ export const routes: RouteRecordRaw[] = [
       { path: '', component: () => import('@/views/console/ConsoleHome.vue'), meta: { menu: 'home', title: 'nav.home' } },
       { path: 'divisions', component: () => import('@/views/console/DivisionsView.vue'), meta: { menu: 'divisions', title: 'nav.divisions' } },
       { path: 'map', component: () => import('@/views/console/map/MapView.vue'), meta: { menu: 'map', title: 'map.title' } },
+      // 一网统管 (cases)
+      { path: 'cases', component: () => import('@/views/console/cases/CasesView.vue'), meta: { menu: 'cases', title: 'cases.title' } },
+      { path: 'cases/hotline', component: () => import('@/views/console/cases/HotlineView.vue'), meta: { menu: 'hotline', title: 'cases.hotline.title' } },
+      { path: 'cases/categories', component: () => import('@/views/console/cases/CategoriesView.vue'), meta: { menu: 'caseCategories', title: 'cases.categories.title' } },
       // 基础数据 (base data)
       { path: 'registry/people', component: () => import('@/views/console/registry/PeopleView.vue'), meta: { menu: 'people', title: 'registry.nav.people' } },
       { path: 'registry/entities', component: () => import('@/views/console/registry/EntitiesView.vue'), meta: { menu: 'entities', title: 'registry.nav.entities' } },
@@ -50,6 +54,8 @@ export const routes: RouteRecordRaw[] = [
       { path: '', component: () => import('@/views/portal/PortalHome.vue'), meta: { title: 'portal.tabs.home' } },
       { path: 'services', component: () => import('@/views/portal/PortalServices.vue'), meta: { title: 'portal.tabs.services' } },
       { path: 'mine', component: () => import('@/views/portal/PortalMine.vue'), meta: { title: 'portal.tabs.mine' } },
+      { path: 'report', component: () => import('@/views/portal/PortalReport.vue'), meta: { title: 'cases.portal.reportTitle' } },
+      { path: 'cases', component: () => import('@/views/portal/PortalCases.vue'), meta: { title: 'cases.portal.mineTitle' } },
     ],
   },
   {
@@ -60,6 +66,8 @@ export const routes: RouteRecordRaw[] = [
       { path: '', component: () => import('@/views/grid/GridHome.vue'), meta: { title: 'home.title.grid_worker' } },
       { path: 'g/:code(\\d{15})', component: () => import('@/views/grid/GridRecords.vue'), meta: { title: 'gridWork.gridTitle' } },
       { path: 'mine', component: () => import('@/views/grid/GridMine.vue'), meta: { title: 'gridWork.mine' } },
+      { path: 'report', component: () => import('@/views/grid/GridReport.vue'), meta: { title: 'cases.report.title' } },
+      { path: 'cases', component: () => import('@/views/grid/GridCases.vue'), meta: { title: 'cases.grid.casesTitle' } },
     ],
   },
   { path: '/:rest(.*)*', component: () => import('@/views/NotFound.vue'), meta: { public: true, title: 'app.notFound' } },
