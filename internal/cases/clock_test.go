@@ -96,11 +96,6 @@ var descriptions = map[string]string{
 	"E0503": "楼道里闻到很重的煤气味",
 }
 
-func ms(s string) int64 {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
 	return t.UnixMilli()
 }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 // (h) 一网统管: the case loop through the UI. A grid worker reports a case on
 // the phone with a photo and the GPS position; it is dispatched at once to
 // 城管局; the handler marks it handled in the console; the grid worker
@@ -200,6 +201,25 @@ describe('cases (一网统管)', () => {
       assert.equal(d.state, 'closed')
       assert.equal(d.rating, 'satisfied')
       assert.deepEqual(d.photos.map((p) => p.stage).sort(), ['handle', 'report', 'verify'])
+
+      // Every step is on the ledger, and the whole ledger verifies.
+      const want = d.events.map((e) => 'case.' + e.action).sort()
+      let got = []
+      for (let tries = 0; tries < 150; tries++) {
+        const st = await (await page.request.get('/api/v1/ledger')).json()
+        got = []
+        for (let i = st.size - 1; i >= 0 && i >= st.size - 400; i--) {
+          const en = await (await page.request.get(`/api/v1/ledger/entries/${i}`)).json()
+          if (en.data && en.data.subject === `case:${d.no}`) got.push(en.data.action)
+        }
+        if (got.length >= want.length) break
+        await new Promise((r) => setTimeout(r, 200))
+      }
+      assert.deepEqual(got.sort(), want, 'the ledger holds every step of the case')
+      if (process.env.SHUZHI_BIN && process.env.SHUZHI_DATA) {
+        const out = execFileSync(process.env.SHUZHI_BIN, ['ledger', 'verify', '--data-dir', process.env.SHUZHI_DATA], { encoding: 'utf8' })
+        assert.match(out, /OK/, out)
+      }
       assertClean(page)
     } finally {
       await page.context().close()

@@ -19,6 +19,10 @@ port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()
 data="$(mktemp -d)"
 log="$data/server.log"
 export SHUZHI_URL="http://127.0.0.1:$port"
+# The binary and its data directory, for tests that run the command line
+# against the running server's database (e.g. `shuzhi ledger verify`).
+export SHUZHI_BIN="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+export SHUZHI_DATA="$data/db"
 export SHUZHI_SCREENSHOTS="${SHUZHI_SCREENSHOTS:-$data/screenshots}"
 
 "$bin" serve --demo --data-dir "$data/db" --listen "127.0.0.1:$port" >"$log" 2>&1 &

@@ -45,7 +45,7 @@ type DB struct {
 	// SQLite allows): waiting here wakes the next writer the moment the
 	// last one commits, where SQLite's busy handler sleeps 1 to 100 ms
 	// between tries. nil on PostgreSQL.
-	wsem chan struct{}
+	wsem    chan struct{}
 	rebinds sync.Map // query text -> rebound text (PostgreSQL only)
 	stopWAL chan struct{}
 	walDone chan struct{}
