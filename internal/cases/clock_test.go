@@ -96,9 +96,6 @@ var descriptions = map[string]string{
 	"E0503": "楼道里闻到很重的煤气味",
 }
 
-	return t.UnixMilli()
-}
-
 func fmtT(msec int64) string { return time.UnixMilli(msec).In(workcal.Shanghai).Format(time.RFC3339) }
 
 // The handling clock runs in working time on the official calendar: across
