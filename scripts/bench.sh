@@ -300,6 +300,11 @@ if [ "$GOBENCH" = 1 ]; then
     go test -run '^$' -bench 'Seed' -benchtime 1x ./internal/demo/ 2>&1); then
     GO_FAIL=1; NOTES+=("The base data Go benchmarks FAILED (output below)."); log "base data benchmarks failed"
   fi
+  log "== go benchmarks: cases (Open311 POST path, classifier)"
+  if ! GO_CASES=$(SHUZHI_TEST_PG=${pg_admin:-${SHUZHI_TEST_PG:-}} go test -run '^$' -bench 'Open311Post' -benchtime "${BENCH_CASES:-20000}x" -timeout 30m ./internal/app/ 2>&1 | grep -v 'level=' &&
+    go test -run '^$' -bench 'HeldOut|Predict' ./internal/cases/classify/ 2>&1); then
+    GO_FAIL=1; NOTES+=("The cases Go benchmarks FAILED (output below)."); log "cases benchmarks failed"
+  fi
 fi
 
 # bench_table: Go benchmark lines -> Markdown table.
@@ -395,6 +400,12 @@ summary() {
     echo
     echo '```'
     printf '%s\n' "$GO_BASE"
+    echo '```'
+    echo
+    echo "Cases: the Open311 POST path with 64 concurrent clients in the test process (\\`BENCH_CASES\\` requests, default 20,000, per backend), and the classifier on its held-out set:"
+    echo
+    echo '```'
+    printf '%s\n' "${GO_CASES:-}"
     echo '```'
     echo
     echo "Smoke, \`go test -run '^\$' -bench . -benchtime 1x ./...\` (packages without test files left out; the import at 10,000 rows):"
