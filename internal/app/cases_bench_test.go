@@ -72,7 +72,7 @@ func BenchmarkOpen311Post(b *testing.B) {
 			for i := range bodies {
 				x, p := ex[rng.IntN(len(ex))], pts[rng.IntN(len(pts))]
 				bodies[i] = url.Values{"api_key": {tok.Token}, "service_code": {x.Label}, "description": {x.Text},
-					"lat": {strconv.FormatFloat(p[1]+rng.Float64()*2e-4-1e-4, 'f', 6, 64)}, "long": {strconv.FormatFloat(p[0]+rng.Float64()*2e-4-1e-4, 'f', 6, 64)},
+					"lat": {strconv.FormatFloat(p[1]+rng.Float64()*8e-4-4e-4, 'f', 6, 64)}, "long": {strconv.FormatFloat(p[0]+rng.Float64()*8e-4-4e-4, 'f', 6, 64)},
 					"phone": {fmt.Sprintf("139%08d", rng.IntN(1e8))}, "first_name": {"小明"}, "last_name": {"王"}}.Encode()
 			}
 			client := &http.Client{Transport: &http.Transport{MaxIdleConns: conc, MaxIdleConnsPerHost: conc}, Timeout: time.Minute}

@@ -52,6 +52,7 @@ func TestCases(t *testing.T) {
 			t.Run("the closed loop from a grid worker's report to a rated close", func(t *testing.T) { testCaseLoop(t, e) })
 			t.Run("operators file, correct and dispatch what the classifier is unsure of", func(t *testing.T) { testOperatorQueue(t, e) })
 			t.Run("bad reports are refused naming the field", func(t *testing.T) { testCaseValidation(t, e) })
+			t.Run("duplicates are suggested at intake and merged; reporters of both hear of progress", func(t *testing.T) { testDuplicates(t, e) })
 			t.Run("a sensor alarm over MQTT opens one case however often it repeats", func(t *testing.T) { testSensorMQTT(t, e) })
 			t.Run("video alerts open cases by rule, once per camera and alarm", func(t *testing.T) { testVideoAlerts(t, e) })
 		})
@@ -371,5 +372,49 @@ func testVideoAlerts(t *testing.T, e *apptest.Env) {
 	}
 	if r := cam.Do("GET", "/api/v1/cases", nil); r.Status != 403 {
 		t.Fatalf("camera lists the region's cases: %d", r.Status)
+	}
+}
+
+func testDuplicates(t *testing.T, e *apptest.Env) {
+	gw := e.Login(t, "gridworker")
+	_, lon, lat := gridIn(t, e, scopeOf(t, e, "gridworker"))
+	lon += 0.0003 // a spot of its own in the grid
+	report := func(c *apptest.Client, channel, text string, dlon float64) intakeView {
+		t.Helper()
+		r := c.Do("POST", "/api/v1/cases", map[string]any{"channel": channel, "category": "B0109", "description": text, "lon": lon + dlon, "lat": lat})
+		if r.Status != 200 {
+			t.Fatalf("report: %d %s", r.Status, r.Body)
+		}
+		var in intakeView
+		r.JSON(&in)
+		return in
+	}
+	first := report(gw, "grid", "小区北门口的路灯坏了，晚上一片漆黑", 0)
+	if first.Case.State != "dispatched" {
+		t.Fatalf("first report: %s", first.Case.State)
+	}
+	// A citizen reports the same lamp 20 m away in other words.
+	second := report(e.Login(t, "citizen"), "portal", "北门口路灯坏了晚上很黑，请尽快修理", 0.0002)
+	if second.Case.State != "reported" || len(second.Suggestions) == 0 || second.Suggestions[0].ID != first.Case.ID {
+		t.Fatalf("second report: %s, suggestions %+v", second.Case.State, second.Suggestions)
+	}
+	sup := e.Login(t, "supervisor")
+	v := actOn(t, sup, second.Case.ID, "merge", map[string]any{"target": first.Case.ID, "note": "同一路灯"})
+	if v.State != "merged" {
+		t.Fatalf("merge: %+v", v)
+	}
+	if d := getCase(t, sup, first.Case.ID); d.Repeats != 1 {
+		t.Fatalf("target repeats %d", d.Repeats)
+	}
+	// The citizen follows the merged case and hears when it is handled.
+	actOn(t, e.Login(t, "handler"), first.Case.ID, "handle", map[string]any{"note": "已更换灯泡"})
+	var notes struct {
+		Items []struct{ CaseID, Kind, Message string }
+	}
+	e.Login(t, "citizen").Do("GET", "/api/v1/case-notices?pageSize=50", nil).JSON(&notes)
+	if !slices.ContainsFunc(notes.Items, func(n struct{ CaseID, Kind, Message string }) bool {
+		return n.CaseID == first.Case.ID && n.Kind == "progress" && strings.Contains(n.Message, "已处置")
+	}) {
+		t.Fatalf("citizen's notices: %+v", notes.Items)
 	}
 }

@@ -114,6 +114,7 @@ func (s *Service) Act(ctx context.Context, id, action string, in ActionInput) (*
 		return nil, err
 	}
 	s.kickEvidence()
+	s.noteCases(out)
 	if retrain {
 		s.retrainSoon()
 	}

@@ -140,6 +140,7 @@ type Service struct {
 	retraining atomic.Bool
 	namer      Namer // names of division and grid codes (indicators)
 	evKick     chan struct{}
+	near       nearIndex // open cases of the last week, for duplicate checks
 	areas      areaCache
 }
 

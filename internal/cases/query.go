@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
-	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
 )
 
@@ -283,63 +282,6 @@ func (s *Service) List(ctx context.Context, f Filter, limit, offset int) ([]Case
 		out = append(out, *c)
 	}
 	return out, total, rows.Err()
-}
-
-// duplicates finds open cases that may be the same thing as c: the same
-// component, or within 300 m in the last 7 days with similar text or, within
-// 50 m, the same category.
-func (s *Service) duplicates(ctx context.Context, c *Case) ([]Suggestion, error) {
-	out := []Suggestion{}
-	lo, hi := authz.PrefixRange(c.Community)
-	if c.Community == "" {
-		lo, hi = authz.PrefixRange(c.Grid)
-	}
-	since := c.CreatedAt - 7*24*3600*1000
-	// 300 m around the point (a little more in longitude at these latitudes).
-	// The community's range of the scope index. The unary pluses keep
-	// SQLite's planner (which has no statistics) from walking the state or
-	// created_at index over the whole city instead (EXPLAIN QUERY PLAN:
-	// "SEARCH cases USING INDEX cases_scope").
-	const dLat, dLon = 0.0028, 0.0034
-	plus := "" // PostgreSQL plans this with its statistics
-	if s.db.Dialect() == db.SQLite {
-		plus = "+"
-	}
-	rows, err := s.db.Query(ctx, `SELECT id, no, state, category, description, lon, lat, component FROM cases
-		WHERE scope_key >= ? AND scope_key < ? AND created_at >= ? AND `+plus+`state IN ('reported', 'filed', 'dispatched', 'handled', 'suspended')
-		AND ((lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?) OR (component <> '' AND component = ?))
-		ORDER BY `+plus+`created_at DESC LIMIT 100`, lo, hi, since, c.Lon-dLon, c.Lon+dLon, c.Lat-dLat, c.Lat+dLat, c.Component)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	grams := bigrams(c.Description)
-	for rows.Next() {
-		var sg Suggestion
-		var st, comp string
-		var lon, lat float64
-		if err := rows.Scan(&sg.ID, &sg.No, &st, &sg.Category, &sg.Description, &lon, &lat, &comp); err != nil {
-			return nil, err
-		}
-		sg.State = State(st)
-		sg.DistanceM = math.Round(distanceM(c.Lon, c.Lat, lon, lat))
-		sg.Similarity = math.Round(dice(grams, bigrams(sg.Description))*100) / 100
-		switch {
-		case c.Component != "" && comp == c.Component:
-			sg.Reason = "component"
-		case sg.DistanceM <= 300 && sg.Similarity >= 0.5:
-			sg.Reason = "text"
-		case sg.DistanceM <= 50 && c.Category != "" && sg.Category == c.Category:
-			sg.Reason = "place"
-		default:
-			continue
-		}
-		out = append(out, sg)
-		if len(out) == 5 {
-			break
-		}
-	}
-	return out, rows.Err()
 }
 
 // SuggestDuplicates lists possible duplicates of an existing case.

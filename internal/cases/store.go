@@ -116,13 +116,20 @@ func (b *batcher) commit(group []*job) {
 	b.s.kickEvidence()
 	if err == nil || len(live) == 1 {
 		for _, j := range live {
+			if err == nil {
+				b.s.noteCases(j.pr.out.Case)
+			}
 			j.done <- err
 		}
 		return
 	}
 	b.s.log.Warn("case intake group failed; retrying one by one", "size", len(live), "err", err)
 	for _, j := range live {
-		j.done <- b.s.writeGroup(context.Background(), []*job{j})
+		err := b.s.writeGroup(context.Background(), []*job{j})
+		if err == nil {
+			b.s.noteCases(j.pr.out.Case)
+		}
+		j.done <- err
 	}
 }
 
