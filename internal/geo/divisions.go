@@ -19,7 +19,55 @@ import (
 // these queries should become calls to it.
 
 // divisionNames returns the names of the given 12-digit division codes.
+// nameCache keeps division names read for geocoding for namesTTL: every
+// located point needs its community's, street's and district's names, and
+// a city has few divisions that are rarely renamed.
+type nameCache struct {
+	mu sync.Mutex
+	m  map[string]string
+	at time.Time
+}
+
+const namesTTL = 5 * time.Second
+
 func (s *Service) divisionNames(ctx context.Context, codes ...string) (map[string]string, error) {
+	s.names.mu.Lock()
+	if s.names.m != nil && time.Since(s.names.at) < namesTTL {
+		out := make(map[string]string, len(codes))
+		hit := true
+		for _, c := range codes {
+			if c == "" {
+				continue
+			}
+			n, ok := s.names.m[c]
+			if !ok {
+				hit = false
+				break
+			}
+			out[c] = n
+		}
+		if hit {
+			s.names.mu.Unlock()
+			return out, nil
+		}
+	}
+	s.names.mu.Unlock()
+	out, err := s.readDivisionNames(ctx, codes...)
+	if err != nil {
+		return nil, err
+	}
+	s.names.mu.Lock()
+	if s.names.m == nil || time.Since(s.names.at) >= namesTTL {
+		s.names.m, s.names.at = map[string]string{}, time.Now()
+	}
+	for c, n := range out {
+		s.names.m[c] = n
+	}
+	s.names.mu.Unlock()
+	return out, nil
+}
+
+func (s *Service) readDivisionNames(ctx context.Context, codes ...string) (map[string]string, error) {
 	out := map[string]string{}
 	var args []any
 	for _, c := range codes {

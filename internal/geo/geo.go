@@ -58,6 +58,7 @@ type Service struct {
 	revision atomic.Int64 // last revision written by this process
 
 	divisionBounds boundsCache // of the divisions collection
+	names          nameCache   // division names for geocoding
 	divExtent      extentCache
 }
 
