@@ -24,6 +24,23 @@ func (s *Service) load(ctx context.Context, key string) (*Case, error) {
 	return c, err
 }
 
+// visible returns the caller (who must hold perm) and a case they may see;
+// a case they may not see is not found.
+func (s *Service) visible(ctx context.Context, perm authz.Permission, key string) (*authz.Principal, *Case, error) {
+	p, err := authz.Require(ctx, perm)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.load(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.canSee(ctx, p, c) {
+		return nil, nil, errs.NotFound("case", key)
+	}
+	return p, c, nil
+}
+
 // canSee: the case's region, the unit it is with, or its reporter.
 func (s *Service) canSee(ctx context.Context, p *authz.Principal, c *Case) bool {
 	if p.Has(authz.CasesRead) && (p.InScope(c.Grid) || (c.OrgID != "" && c.OrgID == p.OrgID)) {
@@ -65,16 +82,9 @@ type PhotoMeta struct {
 // handler of the case's unit or an operator sees the reporter's contact in
 // clear; the read is evidence for the ledger.
 func (s *Service) Get(ctx context.Context, key, purpose string) (*Detail, error) {
-	p, err := authz.Require(ctx, "")
+	p, c, err := s.visible(ctx, "", key)
 	if err != nil {
 		return nil, err
-	}
-	c, err := s.load(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	if !s.canSee(ctx, p, c) {
-		return nil, errs.NotFound("case", key)
 	}
 	d := &Detail{Case: *c}
 	if d.Events, err = s.events_(ctx, c.ID); err != nil {
@@ -150,16 +160,9 @@ func (s *Service) photos(ctx context.Context, caseID string) ([]PhotoMeta, error
 
 // PhotoData returns a photo of a case the caller can see.
 func (s *Service) PhotoData(ctx context.Context, key, photoID string) (string, []byte, error) {
-	p, err := authz.Require(ctx, "")
+	_, c, err := s.visible(ctx, "", key)
 	if err != nil {
 		return "", nil, err
-	}
-	c, err := s.load(ctx, key)
-	if err != nil {
-		return "", nil, err
-	}
-	if !s.canSee(ctx, p, c) {
-		return "", nil, errs.NotFound("case", key)
 	}
 	var mime string
 	var data []byte
@@ -286,16 +289,9 @@ func (s *Service) List(ctx context.Context, f Filter, limit, offset int) ([]Case
 
 // SuggestDuplicates lists possible duplicates of an existing case.
 func (s *Service) SuggestDuplicates(ctx context.Context, key string) ([]Suggestion, error) {
-	p, err := authz.Require(ctx, authz.CasesRead)
+	_, c, err := s.visible(ctx, authz.CasesRead, key)
 	if err != nil {
 		return nil, err
-	}
-	c, err := s.load(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	if !s.canSee(ctx, p, c) {
-		return nil, errs.NotFound("case", key)
 	}
 	all, err := s.duplicates(ctx, c)
 	if err != nil {
