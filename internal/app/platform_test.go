@@ -717,31 +717,11 @@ func testAuditOnLedger(t *testing.T, e *apptest.Env) {
 	}
 	// The unlock reaches the ledger through the outbox and the bus.
 	a := e.Anonymous(t)
-	deadline := time.Now().Add(20 * time.Second)
-	var found int64 = -1
-	for found < 0 {
-		var st struct{ Size int64 }
-		a.Do("GET", "/api/v1/ledger", nil).JSON(&st)
-		for i := st.Size - 1; i >= 0 && i >= st.Size-50; i-- {
-			var en struct {
-				Kind string
-				Data map[string]any
-			}
-			a.Do("GET", fmt.Sprintf("/api/v1/ledger/entries/%d", i), nil).JSON(&en)
-			if en.Data["action"] == "user.unlock" && en.Data["subject"] == "user:"+id {
-				found = i
-				if en.Data["actorName"] != "secadmin" || en.Data["payloadHash"] == "" {
-					t.Fatalf("ledger record: %v", en.Data)
-				}
-				break
-			}
-		}
-		if found < 0 {
-			if time.Now().After(deadline) {
-				t.Fatal("the unlock did not reach the ledger within 20s")
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+	found := findLedger(t, e, func(d map[string]any) bool { return d["action"] == "user.unlock" && d["subject"] == "user:"+id })
+	var en struct{ Data map[string]any }
+	a.Do("GET", fmt.Sprintf("/api/v1/ledger/entries/%d", found), nil).JSON(&en)
+	if en.Data["actorName"] != "secadmin" || en.Data["payloadHash"] == "" {
+		t.Fatalf("ledger record: %v", en.Data)
 	}
 	// Served as C2SP tlog-tiles with a checkpoint.
 	if r := a.Do("GET", "/ledger/checkpoint", nil); r.Status != 200 || !strings.HasPrefix(string(r.Body), "shuzhi.local/ledger\n") {
