@@ -159,3 +159,18 @@ func (d *caseDirectory) Names(ctx context.Context, codes []string) map[string]st
 	}
 	return out
 }
+
+func (d *caseDirectory) Places(ctx context.Context, q string, limit int) ([]cases.PlaceHit, error) {
+	hits, err := d.reg.Search(d.sys(ctx), q, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cases.PlaceHit, 0, len(hits))
+	for _, h := range hits {
+		if h.Lon == 0 && h.Lat == 0 {
+			continue
+		}
+		out = append(out, cases.PlaceHit{Kind: h.Kind, Code: h.Code, Name: h.Name, Lon: h.Lon, Lat: h.Lat})
+	}
+	return out, nil
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/url"
 	"os/exec"
 	"slices"
 	"strings"
@@ -202,6 +203,25 @@ func testOperatorQueue(t *testing.T, e *apptest.Env) {
 	sup.Do("GET", "/api/v1/cases?queue=true&pageSize=200", nil).JSON(&q)
 	if !slices.ContainsFunc(q.Items, func(c caseView) bool { return c.ID == in.Case.ID }) {
 		t.Fatalf("not in the operators' queue (%d items)", q.Total)
+	}
+	// Without GPS a citizen finds the place by its address (public places
+	// only: buildings, components, organisations, divisions).
+	var places []struct {
+		Kind, Name string
+		Lon, Lat   float64
+	}
+	if r := cit.Do("GET", "/api/v1/cases/places?q="+url.QueryEscape("平江"), nil); r.Status != 200 {
+		t.Fatalf("places: %d %s", r.Status, r.Body)
+	} else {
+		r.JSON(&places)
+	}
+	if len(places) == 0 || places[0].Lon == 0 || !strings.Contains(places[0].Name, "平江") {
+		t.Fatalf("places: %+v", places)
+	}
+	for _, p := range places {
+		if p.Kind == "person" {
+			t.Fatalf("a person among places: %+v", p)
+		}
 	}
 	// The citizen sees it among their own, not others'.
 	var mine struct{ Items []caseView }

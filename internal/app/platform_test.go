@@ -237,6 +237,7 @@ func routes(t *testing.T, e *apptest.Env) []route {
 		{"GET", "/api/v1/cases/export?format=csv", "/api/v1/cases/export", authz.CasesRead, false, nil},
 		{"POST", "/api/v1/cases", "/api/v1/cases", authz.CasesReport, false, bad},
 		{"POST", "/api/v1/cases/classify", "/api/v1/cases/classify", authz.CasesReport, false, bad},
+		{"GET", "/api/v1/cases/places?q=" + url.QueryEscape("平江"), "/api/v1/cases/places", authz.CasesReport, false, nil},
 		{"GET", "/api/v1/cases/nonexistent", "/api/v1/cases/{id}", "", false, nil},
 		{"POST", "/api/v1/cases/nonexistent/actions/comment", "/api/v1/cases/{id}/actions/{action}", authz.CasesRead, false, nil},
 		{"GET", "/api/v1/cases/nonexistent/duplicates", "/api/v1/cases/{id}/duplicates", authz.CasesRead, false, nil},

@@ -98,6 +98,19 @@ type Directory interface {
 	UnitFor(ctx context.Context, dept, code string) (*Unit, error)
 	// Unit looks up an organisation.
 	Unit(ctx context.Context, orgID string) (*Unit, error)
+	// Places finds public places (divisions, grids, building addresses,
+	// components, organisations) by name, address or code, city-wide, for
+	// reporters who have no GPS: never people.
+	Places(ctx context.Context, q string, limit int) ([]PlaceHit, error)
+}
+
+// PlaceHit is a public place with its point.
+type PlaceHit struct {
+	Kind string  `json:"kind" enum:"division,grid,building,address,component,entity"`
+	Code string  `json:"code"`
+	Name string  `json:"name"`
+	Lon  float64 `json:"lon"`
+	Lat  float64 `json:"lat"`
 }
 
 // Cipher encrypts reporters' personal data.

@@ -28,6 +28,8 @@ func (fakeDir) Unit(_ context.Context, id string) (*Unit, error) {
 	return &Unit{ID: id, Name: id, DeptType: id[4:], Division: "320508"}, nil
 }
 
+func (fakeDir) Places(context.Context, string, int) ([]PlaceHit, error) { return nil, nil }
+
 type plainCipher struct{}
 
 func (plainCipher) Encrypt(p, _ []byte) ([]byte, error) { return p, nil }

@@ -186,6 +186,18 @@ func (s *Service) Routes(api huma.API) {
 			return httpx.Reply(out), nil
 		})
 
+	httpx.Register(api, httpx.Op{Operation: op("case-places", http.MethodGet, v1+"/cases/places", "Find a place to report about (addresses, buildings, components, organisations, divisions) without GPS"), Perm: authz.CasesReport},
+		func(ctx context.Context, in *struct {
+			Q     string `query:"q" minLength:"1" maxLength:"64" doc:"Name, address or code"`
+			Limit int    `query:"limit" default:"10" minimum:"1" maximum:"20"`
+		}) (*httpx.Body[[]PlaceHit], error) {
+			out, err := s.Places(ctx, in.Q, in.Limit)
+			if err != nil {
+				return nil, err
+			}
+			return httpx.Reply(out), nil
+		})
+
 	type caseIn struct {
 		ID      string `path:"id" maxLength:"36"`
 		Purpose string `query:"purpose" enum:"case-handling," doc:"case-handling: show the reporter's contact in clear (recorded on the ledger)"`

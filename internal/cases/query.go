@@ -405,3 +405,23 @@ func (s *Service) ReadNotices(ctx context.Context, ids []string) error {
 	_, err = s.db.Exec(ctx, `UPDATE case_notices SET read_at = ? WHERE `+w, args...)
 	return err
 }
+
+// Places finds public places for a reporter to point at (citizens have no
+// map of grids): city-wide, never people.
+func (s *Service) Places(ctx context.Context, q string, limit int) ([]PlaceHit, error) {
+	if _, err := authz.Require(ctx, authz.CasesReport); err != nil {
+		return nil, err
+	}
+	q = strings.TrimSpace(q)
+	if n := len([]rune(q)); n < 1 || n > 64 {
+		return nil, errs.Invalid("q", "length", "1 to 64 characters", "应为 1 到 64 个字")
+	}
+	out, err := s.dir.Places(ctx, q, limit)
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []PlaceHit{}
+	}
+	return out, nil
+}

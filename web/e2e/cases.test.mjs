@@ -226,6 +226,36 @@ describe('cases (一网统管)', () => {
     }
   })
 
+  it('a citizen without GPS finds the place by its address on the portal and reports', async () => {
+    const page = await newPage(browser, { mobile: true })
+    try {
+      await page.setViewportSize({ width: 390, height: 844 })
+      await login(page, 'citizen')
+      await page.getByTestId('home-title').waitFor()
+      await page.goto('/portal/report')
+      await page.getByTestId('portal-form').waitFor()
+      await page.locator('#pr-desc').fill(`路口的交通标志牌被撞歪了，编号${tag}`)
+      const box = page.locator('input[data-testid=address], [data-testid=address] input').first()
+      await box.fill('平江')
+      const found = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/cases/places')
+      await page.getByTestId('address-search').click()
+      assert.equal((await found).status(), 200)
+      await page.getByTestId('address-hits').locator('button').first().click()
+      const sent = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/cases' && r.request().method() === 'POST')
+      await page.getByTestId('portal-submit').click()
+      const res = await sent
+      assert.equal(res.status(), 200, await res.text())
+      const body = await res.json()
+      assert.equal(body.case.channel, 'portal')
+      assert.ok(body.case.lon > 0 && body.case.grid, 'placed in a grid')
+      await page.getByTestId('portal-result').waitFor()
+      await scan(page, 'portal report result')
+      assertClean(page)
+    } finally {
+      await page.context().close()
+    }
+  })
+
   it('the operations centre sees the case on the map, and has the hotline and categories pages', async () => {
     const page = await newPage(browser)
     try {

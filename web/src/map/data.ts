@@ -206,6 +206,14 @@ export async function loadClasses(signal?: AbortSignal): Promise<ComponentClass[
 
 // The registry's search over divisions, grids, buildings, addresses,
 // components and enterprises; null while it is not served.
+// searchPlaces finds public places (addresses, buildings, components,
+// organisations, divisions) for someone reporting a case without GPS: the
+// one search a citizen may use.
+export async function searchPlaces(q: string, signal?: AbortSignal): Promise<SearchHit[]> {
+  const res = await api.get<SearchHit[]>('/cases/places', { query: { q, limit: 10 }, silent: true, signal })
+  return res ?? []
+}
+
 export async function searchRegistry(q: string, signal?: AbortSignal): Promise<SearchHit[] | null> {
   try {
     const res = await api.get<{ items: SearchHit[] }>('/registry/search', { query: { q, limit: 20 }, silent: true, signal })
