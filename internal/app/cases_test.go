@@ -54,6 +54,7 @@ func TestCases(t *testing.T) {
 			t.Run("operators file, correct and dispatch what the classifier is unsure of", func(t *testing.T) { testOperatorQueue(t, e) })
 			t.Run("bad reports are refused naming the field", func(t *testing.T) { testCaseValidation(t, e) })
 			t.Run("duplicates are suggested at intake and merged; reporters of both hear of progress", func(t *testing.T) { testDuplicates(t, e) })
+			t.Run("categories are versioned data and area rules pick the department", func(t *testing.T) { testCategoriesAndRules(t, e) })
 			t.Run("a sensor alarm over MQTT opens one case however often it repeats", func(t *testing.T) { testSensorMQTT(t, e) })
 			t.Run("video alerts open cases by rule, once per camera and alarm", func(t *testing.T) { testVideoAlerts(t, e) })
 		})
@@ -436,5 +437,58 @@ func testDuplicates(t *testing.T, e *apptest.Env) {
 		return n.CaseID == first.Case.ID && n.Kind == "progress" && strings.Contains(n.Message, "已处置")
 	}) {
 		t.Fatalf("citizen's notices: %+v", notes.Items)
+	}
+}
+
+func testCategoriesAndRules(t *testing.T, e *apptest.Env) {
+	sup := e.Login(t, "supervisor")
+	var cats []struct {
+		Code, NameZh, Dept, Unit string
+		Deadline, Version        int
+	}
+	sup.Do("GET", "/api/v1/case-categories?active=true", nil).JSON(&cats)
+	if len(cats) != 62 {
+		t.Fatalf("%d active categories, want the 62 of categories.tsv", len(cats))
+	}
+	// An edit is a new version; the old one is kept.
+	body := map[string]any{"majorZh": "宣传广告", "nameZh": "违章张贴小广告", "nameEn": "Illegal flyers", "dept": "cg", "deadline": 2, "unit": "work_days",
+		"filing": "墙面、电杆、设施上张贴或涂写小广告", "verifyRule": "小广告已清除", "active": true}
+	r := sup.Do("PUT", "/api/v1/case-categories/E0201", body)
+	if r.Status != 200 {
+		t.Fatalf("put category: %d %s", r.Status, r.Body)
+	}
+	var got struct{ Version, Deadline int }
+	r.JSON(&got)
+	if got.Version < 2 || got.Deadline != 2 {
+		t.Fatalf("after edit: %+v", got)
+	}
+	var versions []map[string]any
+	sup.Do("GET", "/api/v1/case-categories/E0201/versions", nil).JSON(&versions)
+	if len(versions) != got.Version || versions[len(versions)-1]["deadline"] != float64(1) {
+		t.Fatalf("versions: %v", versions)
+	}
+	body["unit"] = "weeks"
+	if r := sup.Do("PUT", "/api/v1/case-categories/E0201", body); r.Status != 422 {
+		t.Fatalf("bad unit: %d", r.Status)
+	}
+	if r := e.Login(t, "handler").Do("PUT", "/api/v1/case-categories/E0201", body); r.Status != 403 {
+		t.Fatalf("handler edits a category: %d", r.Status)
+	}
+	// An area rule: street-order events in 金阊 go to the street office.
+	r = sup.Do("POST", "/api/v1/case-area-rules", map[string]any{"category": "E04*", "division": "320508019", "dept": "jd", "note": "街面秩序由街道处置"})
+	if r.Status != 200 {
+		t.Fatalf("add rule: %d %s", r.Status, r.Body)
+	}
+	var rule struct{ ID string }
+	r.JSON(&rule)
+	_, lon, lat := gridIn(t, e, "320508019")
+	r = sup.Do("POST", "/api/v1/cases", map[string]any{"channel": "hotline", "category": "E0402", "description": "菜场门口有人摆摊卖水果占了人行道", "lon": lon + 0.0004, "lat": lat})
+	var in intakeView
+	r.JSON(&in)
+	if in.Case.State != "dispatched" || in.Case.Dept != "jd" || !strings.Contains(in.Case.OrgName, "金阊") {
+		t.Fatalf("E0402 in 金阊 went to %s %s (%s)", in.Case.Dept, in.Case.OrgName, in.Case.State)
+	}
+	if r := sup.Do("DELETE", "/api/v1/case-area-rules/"+rule.ID, nil); r.Status != 204 && r.Status != 200 {
+		t.Fatalf("delete rule: %d", r.Status)
 	}
 }

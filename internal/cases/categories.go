@@ -223,10 +223,7 @@ func (s *Service) PutCategory(ctx context.Context, code string, in CategoryInput
 		kind = "component"
 	}
 	c := &Category{Code: code, Kind: kind, MajorZh: in.MajorZh, NameZh: in.NameZh, NameEn: in.NameEn, Dept: in.Dept, Deadline: in.Deadline, Unit: in.Unit,
-		Filing: in.Filing, VerifyRule: in.VerifyRule, Active: in.Active, Version: 1, UpdatedBy: p.Name, UpdatedAt: s.nowMs()}
-	if old, ok := s.category(code); ok {
-		c.Version = old.Version + 1
-	}
+		Filing: in.Filing, VerifyRule: in.VerifyRule, Active: in.Active, UpdatedBy: p.Name, UpdatedAt: s.nowMs()}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		var cur int
 		err := s.db.QueryRow(ctx, `SELECT version FROM case_categories WHERE code = ?`, code).Scan(&cur)
@@ -260,7 +257,18 @@ type AreaRule struct {
 	CreatedAt int64  `json:"createdAt"`
 }
 
-var reRuleCategory = regexp.MustCompile(`^([BE][0-9]{4}|[BE][0-9]{0,3}\*)$`)
+// NewAreaRule is the input of AddAreaRule.
+type NewAreaRule struct {
+	Category string `json:"category" maxLength:"5" doc:"Category code, or a prefix ending in * (E04*)"`
+	Division string `json:"division" maxLength:"15" doc:"Short division code (prefix of the case's grid code)"`
+	Dept     string `json:"dept" maxLength:"16" doc:"Department (deptType) responsible there"`
+	Note     string `json:"note,omitempty" maxLength:"200"`
+}
+
+var (
+	reRuleCategory = regexp.MustCompile(`^([BE][0-9]{4}|[BE][0-9]{0,3}\*)$`)
+	reDivision     = regexp.MustCompile(`^[0-9]{6,15}$`)
+)
 
 // AreaRules lists the area rules.
 func (s *Service) AreaRules(ctx context.Context) ([]AreaRule, error) {
@@ -288,7 +296,8 @@ func (s *Service) areaRules(ctx context.Context) ([]AreaRule, error) {
 }
 
 // AddAreaRule adds an area rule.
-func (s *Service) AddAreaRule(ctx context.Context, r AreaRule) (*AreaRule, error) {
+func (s *Service) AddAreaRule(ctx context.Context, in NewAreaRule) (*AreaRule, error) {
+	r := AreaRule{Category: in.Category, Division: in.Division, Dept: in.Dept, Note: in.Note}
 	p, err := authz.Require(ctx, authz.CasesConfigure)
 	if err != nil {
 		return nil, err
@@ -296,7 +305,7 @@ func (s *Service) AddAreaRule(ctx context.Context, r AreaRule) (*AreaRule, error
 	if !reRuleCategory.MatchString(r.Category) {
 		return nil, errs.Invalid("category", "pattern", "must be a category code or a prefix ending in *", "应为类别代码或以 * 结尾的前缀")
 	}
-	if !regexp.MustCompile(`^[0-9]{6,15}$`).MatchString(r.Division) {
+	if !reDivision.MatchString(r.Division) {
 		return nil, errs.Invalid("division", "pattern", "must be a short division code (6 to 15 digits)", "应为 6 至 15 位区划代码")
 	}
 	if !p.InScope(r.Division) {

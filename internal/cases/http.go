@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -301,7 +300,7 @@ func (s *Service) Routes(api huma.API) {
 			return httpx.Reply(out), nil
 		})
 	httpx.Register(api, httpx.Op{Operation: op("add-case-area-rule", http.MethodPost, v1+"/case-area-rules", "Add a department-by-area rule"), Perm: authz.CasesConfigure},
-		func(ctx context.Context, in *struct{ Body AreaRule }) (*httpx.Body[*AreaRule], error) {
+		func(ctx context.Context, in *struct{ Body NewAreaRule }) (*httpx.Body[*AreaRule], error) {
 			r, err := s.AddAreaRule(ctx, in.Body)
 			if err != nil {
 				return nil, err
@@ -348,5 +347,3 @@ func fmtMs(ms int64) string {
 	}
 	return time.UnixMilli(ms).In(cst).Format("2006-01-02 15:04")
 }
-
-var _ = fmt.Sprintf
