@@ -253,9 +253,6 @@ func TestHeldOutAccuracy(t *testing.T) {
 // the share of texts at or above the dispatch threshold with the accuracy
 // among them.
 func TestCrossValidation(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains 25 models; skipped with -short")
-	}
 	ex := SeedExamples()
 	const k = 5
 	for _, temp := range []float64{0.4, 0.5, 0.6, 0.75, 1} {
