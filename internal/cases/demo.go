@@ -128,14 +128,12 @@ func (s *Service) SeedDemo(ctx context.Context, seed int64, n int, points [][2]f
 		}
 		for _, day := range days {
 			group := byDay[day]
-			var last int64
-			if err := s.db.QueryRow(ctx, `INSERT INTO case_counters (day, n) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET n = case_counters.n + excluded.n RETURNING n`,
-				day, len(group)).Scan(&last); err != nil {
+			next, err := s.reserveNumbers(ctx, day, len(group))
+			if err != nil {
 				return err
 			}
-			next := last - int64(len(group)) + 1
 			for _, dc := range group {
-				dc.c.No = fmt.Sprintf("%s%s%06d", dc.c.District[:6], day, next)
+				dc.c.No = caseNo(dc.c, day, next)
 				next++
 			}
 		}

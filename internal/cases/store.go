@@ -144,12 +144,10 @@ func (s *Service) writeGroup(ctx context.Context, group []*job) error {
 		defer st.Close()
 		ctx = db.WithStmts(ctx, st)
 		day := time.UnixMilli(group[0].pr.c.CreatedAt).In(cst).Format("20060102")
-		var last int64
-		if err := s.db.QueryRow(ctx, `INSERT INTO case_counters (day, n) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET n = case_counters.n + excluded.n RETURNING n`,
-			day, len(group)).Scan(&last); err != nil {
+		next, err := s.reserveNumbers(ctx, day, len(group))
+		if err != nil {
 			return err
 		}
-		next := last - int64(len(group)) + 1
 		byKey := map[string]*Case{}
 		rows := &stepRows{s: s}
 		for _, j := range group {
@@ -175,7 +173,7 @@ func (s *Service) writeGroup(ctx context.Context, group []*job) error {
 				}
 				byKey[c.DedupKey] = c
 			}
-			c.No = fmt.Sprintf("%s%s%06d", c.District[:6], day, next)
+			c.No = caseNo(c, day, next)
 			next++
 			if err := s.insertCase(ctx, c); err != nil {
 				return err
@@ -204,6 +202,20 @@ func (s *Service) writeGroup(ctx context.Context, group []*job) error {
 }
 
 var cst = time.FixedZone("CST", 8*3600)
+
+// reserveNumbers takes n case numbers of a day (YYYYMMDD, China time) from
+// the daily counter, in the caller's transaction, and returns the first.
+func (s *Service) reserveNumbers(ctx context.Context, day string, n int) (int64, error) {
+	var last int64
+	err := s.db.QueryRow(ctx, `INSERT INTO case_counters (day, n) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET n = case_counters.n + excluded.n RETURNING n`,
+		day, n).Scan(&last)
+	return last - int64(n) + 1, err
+}
+
+// caseNo is a case's number: district (6) + day (8) + the day's serial (6).
+func caseNo(c *Case, day string, serial int64) string {
+	return fmt.Sprintf("%s%s%06d", c.District[:6], day, serial)
+}
 
 func reporterKey(c *Case) string {
 	if c.ReporterID != "" {
