@@ -46,7 +46,7 @@ func openCore(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Wr
 }
 
 func seedDemo(ctx context.Context, core *app.Core, cfg *config.Config, out io.Writer) error {
-	res, err := demo.Seed(ctx, demo.Services{DB: core.DB, Identity: core.Identity, Geo: core.Geo, Registry: core.Registry, Cases: core.Cases, HashPassword: crypto.HashPassword}, cfg.DemoSeed, cfg.DemoSize)
+	res, err := demo.Seed(ctx, demo.Services{DB: core.DB, Identity: core.Identity, Geo: core.Geo, Registry: core.Registry, Cases: core.Cases, Exchange: core.Exchange, HashPassword: crypto.HashPassword}, cfg.DemoSeed, cfg.DemoSize)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/cases"
+	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/geo"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
 	"github.com/shuzhi-gov/shuzhi/internal/ledger"
@@ -57,6 +58,7 @@ type Core struct {
 	Ledger   *ledger.Log
 	Calendar *workcal.Service
 	Cases    *cases.Service
+	Exchange *exchange.Service
 }
 
 // Open builds the core: opens and migrates the database, loads or creates
@@ -117,7 +119,22 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Core, err
 		d.Close()
 		return nil, fmt.Errorf("cases: %w", err)
 	}
-	return &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: g, Registry: reg, Outbox: ob, Ledger: lg, Calendar: cal, Cases: cs}, nil
+	var node *exchange.NodeIdentity
+	if cfg.NodeID != "" {
+		key, err := exchange.LoadNodeKey(filepath.Join(cfg.DataDir, "keys"))
+		if err != nil {
+			cs.Close()
+			d.Close()
+			return nil, err
+		}
+		node = &exchange.NodeIdentity{ID: cfg.NodeID, Name: cfg.NodeName, Level: cfg.NodeLevel, URL: cfg.PublicURL, Key: key}
+		if node.Name == "" {
+			node.Name = cfg.NodeID
+		}
+	}
+	ex := exchange.New(exchange.Deps{DB: d, Directory: &exchangeDir{ids: ids}, Source: exchangeSource{reg}, Cipher: prof.Fields(),
+		Ledger: exchangeLedger{l: lg}, Events: ob, Calendar: cal.Calendar, Log: log, Node: node})
+	return &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: g, Registry: reg, Outbox: ob, Ledger: lg, Calendar: cal, Cases: cs, Exchange: ex}, nil
 }
 
 // CheckpointFile is where the ledger keeps a copy of its latest signed
@@ -129,6 +146,7 @@ func CheckpointFile(cfg *config.Config) string {
 // Close stops the ledger (committing queued appends) and releases the
 // database.
 func (c *Core) Close() error {
+	c.Exchange.Close()
 	c.Cases.Close()
 	lerr := c.Ledger.Close()
 	if err := c.DB.Close(); err != nil {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/shuzhi-gov/shuzhi/internal/cases"
+	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/geo"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
 	"github.com/shuzhi-gov/shuzhi/internal/ledger"
@@ -23,12 +24,14 @@ func migrations() []db.Migrations {
 		ledger.Migrations(),
 		workcal.Migrations(),
 		cases.Migrations(),
+		exchange.Migrations(),
 	}
 }
 
 // tables lists every module's tables, dependants first, for demo resets.
 func tables() []string {
 	var out []string
+	out = append(out, exchange.Tables...)
 	out = append(out, cases.Tables...)
 	out = append(out, ledger.Tables...)
 	out = append(out, registry.Tables...)

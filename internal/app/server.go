@@ -81,6 +81,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.Cases.MountOpen311(mux, s.Identity.Token) // Open311 GeoReport v2 at /open311/v2/; api_key is an API token
 	s.Cases.StatsRoutes(s.API)
 	s.Calendar.Routes(s.API)
+	s.Exchange.Routes(s.API, exchangeLedger{l: s.Ledger})
+	s.Exchange.MountFederation(mux) // node-to-node endpoints at /fed/v1/ (signed by node keys)
 	s.Ledger.Routes(mux, s.API)
 
 	httpx.Register(s.API, httpx.Op{Operation: huma.Operation{OperationID: "meta", Method: http.MethodGet, Path: "/api/v1/meta",
@@ -138,6 +140,9 @@ func (s *Server) Listen() (string, error) {
 		return "", fmt.Errorf("listen %s: %w", s.Cfg.Listen, err)
 	}
 	s.listener = l
+	if s.Cfg.PublicURL == "" {
+		s.Exchange.SetNodeURL("http://" + l.Addr().String())
+	}
 	return l.Addr().String(), nil
 }
 
@@ -204,7 +209,7 @@ func (s *Server) startWorkers() (func(), error) {
 			}
 		})
 	}
-	for _, start := range []func() (func(), error){s.recordAudit, s.recordRegistry, s.caseEvidence, s.recordCalendar, s.sensorIntake} {
+	for _, start := range []func() (func(), error){s.recordAudit, s.recordRegistry, s.caseEvidence, s.recordCalendar, s.sensorIntake, s.recordExchange, s.exchangeWorkers} {
 		stop, err := start()
 		if err != nil {
 			stopAll()

@@ -8,9 +8,11 @@ package demo
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/cases"
+	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/demo/district"
 	"github.com/shuzhi-gov/shuzhi/internal/geo"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
@@ -45,6 +47,7 @@ type Result struct {
 	Entities    int
 	Components  int
 	Cases       int // historical cases (一网统管)
+	Resources   int // catalog entries (共享交换)
 	CasesTook   time.Duration
 	Accounts    []Account
 	Took        time.Duration
@@ -59,6 +62,8 @@ type Services struct {
 	Registry *registry.Service
 	// Cases, when set, gets three months of case history.
 	Cases *cases.Service
+	// Exchange, when set, gets the departments' catalog and one governed share.
+	Exchange *exchange.Service
 	// HashPassword hashes the demo password once for all users.
 	HashPassword func(string) (string, error)
 }
@@ -82,6 +87,7 @@ func Seed(ctx context.Context, s Services, seed int64, size int) (*Result, error
 	if err != nil {
 		return nil, err
 	}
+	var b registry.Batch
 	err = s.DB.InTx(ctx, func(ctx context.Context) error {
 		for _, dv := range d.Divisions {
 			nd := identity.NewDivision{Code: dv.Code, Name: dv.Name, ParentCode: dv.Parent}
@@ -122,7 +128,16 @@ func Seed(ctx context.Context, s Services, seed int64, size int) (*Result, error
 		if err := seedPeople(ctx, s, d, seed, hash, res); err != nil {
 			return err
 		}
-		b := baseData(d, seed, size, start)
+		b = baseData(d, seed, size, start)
+		first := d.Children(streetPingjiang)[0].Code
+		for _, bd := range b.Buildings {
+			if strings.HasPrefix(bd.GridCode, first) {
+				addr := bd.Road + bd.HouseNo + "号"
+				b.Rooms[addr] = append(b.Rooms[addr], "9单元901室")
+				addNamed(&b, bd.GridCode, addr+"9单元901室")
+				break
+			}
+		}
 		if err := s.Registry.Load(ctx, b); err != nil {
 			return fmt.Errorf("base data: %w", err)
 		}
@@ -140,6 +155,11 @@ func Seed(ctx context.Context, s Services, seed int64, size int) (*Result, error
 			return nil, fmt.Errorf("cases: %w", err)
 		}
 		res.CasesTook = time.Since(cs)
+	}
+	if s.Exchange != nil {
+		if res.Resources, err = seedExchange(ctx, s, b.People); err != nil {
+			return nil, fmt.Errorf("exchange: %w", err)
+		}
 	}
 	res.Seeded, res.Took = true, time.Since(start)
 	return res, nil
@@ -203,6 +223,8 @@ func accounts() []Account {
 		{"staff", authz.DeptStaff, "部门工作人员 刘洋", "平江街道办事处"},
 		{"staff2", authz.DeptStaff, "部门工作人员 陈静", "金阊街道办事处"},
 		{"police", authz.DeptStaff, "民警 韩磊", "平江街道派出所（人口信息的权威来源）"},
+		{"gahead", authz.DeptHead, "公安局负责人 冯刚", "姑苏区公安局（审批人口数据共享）"},
+		{"mzstaff", authz.DeptStaff, "民政专干 郑丽", "姑苏区民政局（低保核对）"},
 		{"head", authz.DeptHead, "部门负责人 杨军", "姑苏区城市管理局"},
 		{"handler", authz.DeptStaff, "城管队员 孙立", "姑苏区城市管理局（案件承办）"},
 		{"hotline", authz.Supervisor, "12345 热线受理员 钱芳", "姑苏区城市运行管理中心"},
@@ -284,6 +306,8 @@ func seedPeople(ctx context.Context, s Services, d *district.District, seed int6
 		{"staff", "刘洋", streetOffice[streetPingjiang], "", authz.DeptStaff},
 		{"staff2", "陈静", streetOffice[streetJinchang], "", authz.DeptStaff},
 		{"police", "韩磊", police[streetPingjiang], "", authz.DeptStaff},
+		{"gahead", "冯刚", depts["ga"], "", authz.DeptHead},
+		{"mzstaff", "郑丽", depts["mz"], "", authz.DeptStaff},
 		{"head", "杨军", depts["cg"], "", authz.DeptHead},
 		{"handler", "孙立", depts["cg"], "", authz.DeptStaff},
 		{"hotline", "钱芳", depts["cyzx"], "", authz.Supervisor},

@@ -55,7 +55,7 @@ func Start(t testing.TB, backend db.Dialect, extra ...string) *Env {
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
-	if _, err := demo.Seed(ctx, demo.Services{DB: core.DB, Identity: core.Identity, Geo: core.Geo, Registry: core.Registry, Cases: core.Cases, HashPassword: crypto.HashPassword}, cfg.DemoSeed, cfg.DemoSize); err != nil {
+	if _, err := demo.Seed(ctx, demo.Services{DB: core.DB, Identity: core.Identity, Geo: core.Geo, Registry: core.Registry, Cases: core.Cases, Exchange: core.Exchange, HashPassword: crypto.HashPassword}, cfg.DemoSeed, cfg.DemoSize); err != nil {
 		core.Close()
 		t.Fatalf("demo: %v", err)
 	}

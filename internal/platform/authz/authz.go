@@ -89,28 +89,42 @@ const (
 	CasesConfigure Permission = "cases:configure" // categories, area rules
 	// Working-day calendar: enter a year's holiday notice, set working hours.
 	CalendarWrite Permission = "calendar:write"
+	// 共享交换.
+	ExchangeRead    Permission = "exchange:read"    // browse the catalog, see one's requests, grants and accesses
+	ExchangePublish Permission = "exchange:publish" // catalogue and load the department's resources
+	ExchangeRequest Permission = "exchange:request" // ask to use a resource
+	ExchangeQuery   Permission = "exchange:query"   // query under a grant, subscribe
+	ExchangeDecide  Permission = "exchange:decide"  // decide requests, revoke grants, answer disputes (the provider's head)
+	ExchangeAudit   Permission = "exchange:audit"   // read every access and refusal
+	ExchangeTracker Permission = "exchange:tracker" // the data tracker: see uses of one's own data, dispute them
+	ExchangeNodes   Permission = "exchange:nodes"   // federation: invite children, join a parent
+	// RegistryShare lets the exchange read base data in clear to serve it
+	// under grants; no role holds it.
+	RegistryShare Permission = "registry:share"
 )
 
 var staffRead = []Permission{DivisionsRead, OrgsRead, RolesRead}
 
 var registryEdit = []Permission{RegistryRead, RegistryWrite, RegistryPropose, RegistryImport, GridsAssign}
 
+var exchangeUse = []Permission{ExchangeRead, ExchangePublish, ExchangeRequest, ExchangeQuery}
+
 var grants = map[Role][]Permission{
-	Citizen:    {CasesReport},
-	Enterprise: {CasesReport},
+	Citizen:    {CasesReport, ExchangeTracker},
+	Enterprise: {CasesReport, ExchangeTracker},
 	GridWorker: append(slices.Clone(staffRead), RegistryRead, RegistryPropose, CasesRead, CasesReport, CasesVerify),
-	DeptStaff:  append(append(slices.Clone(staffRead), UsersRead, CasesRead, CasesReport, CasesHandle), registryEdit...),
-	DeptHead:   append(append(slices.Clone(staffRead), UsersRead, CasesRead, CasesReport, CasesHandle, CasesSupervise), registryEdit...),
-	Supervisor: append(slices.Clone(staffRead), UsersRead, RegistryRead, CasesRead, CasesReport, CasesDispatch, CasesVerify, CasesSupervise, CasesConfigure),
-	Leader:     append(slices.Clone(staffRead), UsersRead, RegistryRead, CasesRead, CasesSupervise),
-	Auditor:    {AuditRead, RolesRead, DivisionsRead, OrgsRead, UsersRead},
-	SysAdmin:   append(slices.Clone(staffRead), DivisionsWrite, OrgsWrite, UsersRead, UsersWrite, CalendarWrite),
+	DeptStaff:  append(append(append(slices.Clone(staffRead), UsersRead, CasesRead, CasesReport, CasesHandle), registryEdit...), exchangeUse...),
+	DeptHead:   append(append(append(slices.Clone(staffRead), UsersRead, CasesRead, CasesReport, CasesHandle, CasesSupervise, ExchangeDecide), registryEdit...), exchangeUse...),
+	Supervisor: append(slices.Clone(staffRead), UsersRead, RegistryRead, CasesRead, CasesReport, CasesDispatch, CasesVerify, CasesSupervise, CasesConfigure, ExchangeRead),
+	Leader:     append(slices.Clone(staffRead), UsersRead, RegistryRead, CasesRead, CasesSupervise, ExchangeRead),
+	Auditor:    {AuditRead, RolesRead, DivisionsRead, OrgsRead, UsersRead, ExchangeRead, ExchangeAudit},
+	SysAdmin:   append(slices.Clone(staffRead), DivisionsWrite, OrgsWrite, UsersRead, UsersWrite, CalendarWrite, ExchangeRead, ExchangeNodes),
 	SecAdmin:   append(slices.Clone(staffRead), UsersRead, UsersSecurity, TokensManage),
 }
 
 // TokenScopes are the permissions an API token may carry. Administrative
 // permissions are never given to machines.
-var TokenScopes = []Permission{DivisionsRead, OrgsRead, UsersRead, RolesRead, RegistryRead, CasesRead, CasesReport}
+var TokenScopes = []Permission{DivisionsRead, OrgsRead, UsersRead, RolesRead, RegistryRead, CasesRead, CasesReport, ExchangeRead, ExchangeRequest, ExchangeQuery}
 
 // PermissionsOf returns the union of the roles' permissions.
 func PermissionsOf(roles []Role) []Permission {

@@ -38,6 +38,10 @@ type Config struct {
 	SessionTTL      time.Duration
 	SecureCookies   bool
 	LedgerOrigin    string
+	NodeID          string
+	NodeName        string
+	NodeLevel       string
+	PublicURL       string
 	ConfigFile      string
 }
 
@@ -131,6 +135,10 @@ var Settings = []Setting{
 	{"shutdown-timeout", "20s", "how long graceful shutdown waits for in-flight requests", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"session-ttl", "8h", "lifetime of a browser session", duration(func(c *Config) *time.Duration { return &c.SessionTTL })},
 	{"ledger-origin", "shuzhi.local/ledger", "name of this node's tamper-evident log (the checkpoint origin line); keep it stable and unique", str(func(c *Config) *string { return &c.LedgerOrigin })},
+	{"node-id", "", "this node's id in the exchange federation (its division code, e.g. 320508); empty: a standalone node", str(func(c *Config) *string { return &c.NodeID })},
+	{"node-name", "", "this node's name in the federation, e.g. 姑苏区共享交换节点", str(func(c *Config) *string { return &c.NodeName })},
+	{"node-level", "county", "this node's level: province, city, county or township", str(func(c *Config) *string { return &c.NodeLevel })},
+	{"public-url", "", "URL other nodes reach this one at (default: http://<listen address>)", str(func(c *Config) *string { return &c.PublicURL })},
 	{"secure-cookies", "false", "mark cookies Secure (set when served over HTTPS)", boolean(func(c *Config) *bool { return &c.SecureCookies })},
 }
 
