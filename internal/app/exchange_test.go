@@ -196,10 +196,10 @@ func verifyAccessProof(t *testing.T, e *apptest.Env, c *apptest.Client, id strin
 		BatchPath                           []string
 		OnLedger                            bool
 		Ledger                              struct {
-			Index, Size                   int64
-			LeafHash, Entry, Root         string
-			Proof                         []string
-			Checkpoint                    string
+			Index, Size           int64
+			LeafHash, Entry, Root string
+			Proof                 []string
+			Checkpoint            string
 		}
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -477,7 +477,10 @@ func testQuality(t *testing.T, e *apptest.Env) {
 		t.Fatalf("failures: %+v", run.Result.Failures)
 	}
 	// A correcting load raises the score.
-	var res struct{ Updated int; Quality float64 }
+	var res struct {
+		Updated int
+		Quality float64
+	}
 	var sample []map[string]string
 	mz.Do("GET", "/api/v1/exchange/resources/MZ-DBDX-001/sample?n=50", nil).JSON(&sample)
 	if len(sample) == 0 || !strings.Contains(sample[0]["idNumber"], "*") {
@@ -630,7 +633,10 @@ func testDisputes(t *testing.T, e *apptest.Env) {
 	if access == "" {
 		t.Fatalf("no access of GA-HJRK-001 in the tracker: %+v", uses)
 	}
-	var d struct{ ID, Status string; DueAt int64 }
+	var d struct {
+		ID, Status string
+		DueAt      int64
+	}
 	r := citizen.Do("POST", "/api/v1/exchange/tracker/disputes", map[string]any{"kind": "objection", "accessId": access, "text": "我没有申请低保，为何查询我的户籍？"})
 	if r.Status != 200 {
 		t.Fatalf("objection: %d %s", r.Status, r.Body)

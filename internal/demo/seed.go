@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/cases"
-	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/demo/district"
+	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/geo"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"

@@ -330,7 +330,9 @@ func (s *Service) CreateResource(ctx context.Context, in NewResource) (*Resource
 	return r, nil
 }
 
-func isUnique(err error) bool { return err != nil && (strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "unique")) }
+func isUnique(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "unique"))
+}
 
 func applyInput(r *Resource, in NewResource, prov *Org) {
 	r.Name, r.Class, r.Category, r.Summary, r.Format = in.Name, in.Class, in.Category, in.Summary, in.Format

@@ -87,10 +87,10 @@ type Ledger interface {
 // LedgerRecord is what the exchange writes to the ledger.
 type LedgerRecord struct {
 	ActorKind, ActorID, ActorName, OrgID string
-	Action, Subject, Purpose, Basis       string
-	PayloadHash                           string // hex
-	Ref, RequestID                        string
-	At                                    time.Time
+	Action, Subject, Purpose, Basis      string
+	PayloadHash                          string // hex
+	Ref, RequestID                       string
+	At                                   time.Time
 }
 
 // Emitter records events in the caller's transaction (the outbox).

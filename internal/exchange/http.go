@@ -3,8 +3,8 @@ package exchange
 import (
 	"bytes"
 	"context"
-	"net/http"
 	"encoding/json"
+	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
 
