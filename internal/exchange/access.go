@@ -359,7 +359,11 @@ func (s *Service) lookup(ctx context.Context, r *Resource, kit Item, key string)
 	case Hosted:
 		rk := s.rowKey(kit, key)
 		var data, subject string
-		err := s.db.QueryRow(ctx, `SELECT data, subject FROM ex_rows WHERE resource_id = ? AND rkey = ?`, r.ID, rk).Scan(&data, &subject)
+		st, err := s.stmt(ctx, `SELECT data, subject FROM ex_rows WHERE resource_id = ? AND rkey = ?`)
+		if err != nil {
+			return record{}, false, err
+		}
+		err = st.QueryRowContext(ctx, r.ID, rk).Scan(&data, &subject)
 		if errors.Is(err, sql.ErrNoRows) {
 			return record{}, false, nil
 		}

@@ -11,6 +11,7 @@ package exchange
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"encoding/hex"
 	"encoding/json"
@@ -133,6 +134,9 @@ type Service struct {
 	grants    *grantCache
 	limits    *limiter
 	rec       *recorder
+	index     *indexer
+	lookupMu  sync.Mutex
+	lookupSt  map[string]*sql.Stmt
 	kickBatch chan struct{}
 	kickDeliv chan struct{}
 
@@ -154,13 +158,22 @@ func New(d Deps) *Service {
 		cal: d.Calendar, log: d.Log, now: d.Now, http: d.HTTP, node: d.Node,
 		resources: newResourceCache(), grants: newGrantCache(), limits: newLimiter(),
 		kickBatch: make(chan struct{}, 1), kickDeliv: make(chan struct{}, 1)}
+	s.index = newIndexer(s)
 	s.rec = newRecorder(s)
 	return s
 }
 
 // Close stops the access recorder after writing what is queued.
 func (s *Service) Close() {
-	s.closeOnce.Do(func() { s.rec.close() })
+	s.closeOnce.Do(func() {
+		s.rec.close()
+		s.index.close()
+		s.lookupMu.Lock()
+		for _, st := range s.lookupSt {
+			_ = st.Close()
+		}
+		s.lookupMu.Unlock()
+	})
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -176,4 +189,23 @@ func (s *Service) blind(kind, value string) string {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// stmt returns a prepared statement of the pool (the hot reads of the
+// access path: parsing costs as much as running them on SQLite).
+func (s *Service) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	s.lookupMu.Lock()
+	defer s.lookupMu.Unlock()
+	if st, ok := s.lookupSt[q]; ok {
+		return st, nil
+	}
+	st, err := s.db.SQL().PrepareContext(ctx, s.db.Rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	if s.lookupSt == nil {
+		s.lookupSt = map[string]*sql.Stmt{}
+	}
+	s.lookupSt[q] = st
+	return st, nil
 }

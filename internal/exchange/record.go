@@ -125,21 +125,53 @@ func canonical(b *accessBody) []byte {
 }
 
 func (r *recorder) write(batch []pendingAccess) {
-	err := r.writeBatch(batch)
+	id, err := r.writeBatch(batch)
 	for _, pa := range batch {
 		pa.done <- err
 	}
-	if err == nil {
-		select {
-		case r.s.kickBatch <- struct{}{}:
-		default:
-		}
-	} else {
+	if err != nil {
 		r.s.log.Error("exchange: access log write failed", "records", len(batch), "err", err)
+		return
 	}
+	select {
+	case r.s.kickBatch <- struct{}{}:
+	default:
+	}
+	entries := make([]subjectEntry, 0, len(batch))
+	for _, pa := range batch {
+		for _, sub := range pa.body.Subjects {
+			entries = append(entries, subjectEntry{sub, pa.body.ID, pa.body.At})
+		}
+	}
+	r.s.index.add(id, entries)
 }
 
-func (r *recorder) writeBatch(batch []pendingAccess) error {
+// accessCols is the number of columns of one ex_access row.
+const accessCols = 10
+
+// chunk is how many access rows one prepared insert writes.
+const chunk = 32
+
+func accessInsert(rows int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO ex_access (id, at, batch_id, leaf, leaf_hash, body, resource_id, grant_id, consumer_org, outcome, records) VALUES `)
+	for i := range rows {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+	}
+	return q.String()
+}
+
+var (
+	insertChunk = accessInsert(chunk)
+	insertOne   = accessInsert(1)
+)
+
+// writeBatch writes a batch's access rows and its root in one transaction;
+// it returns the batch id.
+func (r *recorder) writeBatch(batch []pendingAccess) (string, error) {
 	s := r.s
 	h := s.ledger.Hasher()
 	bodies := make([][]byte, len(batch))
@@ -149,71 +181,37 @@ func (r *recorder) writeBatch(batch []pendingAccess) error {
 		leaves[i] = h.LeafHash(bodies[i])
 	}
 	root := rootOf(h, leaves)
-	ctx := context.Background()
-	return s.db.InTx(ctx, func(ctx context.Context) error {
+	batchID := newID()
+	err := s.db.InTx(context.Background(), func(ctx context.Context) error {
+		st := s.db.Stmts(ctx)
+		defer st.Close()
 		seq, err := r.nextSeq(ctx)
 		if err != nil {
 			return err
 		}
-		batchID := newID()
-		if _, err := s.db.Exec(ctx, `INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES (?, ?, ?, ?, ?)`,
+		if _, err := st.Exec(ctx, `INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES (?, ?, ?, ?, ?)`,
 			batchID, seq, len(batch), root.Hex(), s.nowMs()); err != nil {
 			return err
 		}
-		const cols = 11
-		const per = 80
-		for lo := 0; lo < len(batch); lo += per {
-			hi := min(lo+per, len(batch))
-			var q strings.Builder
-			q.WriteString(`INSERT INTO ex_access (id, at, batch_id, leaf, leaf_hash, body, resource_id, grant_id, consumer_org, outcome, records) VALUES `)
-			args := make([]any, 0, (hi-lo)*cols)
-			for i := lo; i < hi; i++ {
-				if i > lo {
-					q.WriteByte(',')
-				}
-				q.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+		args := make([]any, 0, chunk*(accessCols+1))
+		for lo := 0; lo < len(batch); {
+			n, q := chunk, insertChunk
+			if len(batch)-lo < chunk {
+				n, q = 1, insertOne
+			}
+			args = args[:0]
+			for i := lo; i < lo+n; i++ {
 				b := batch[i].body
 				args = append(args, b.ID, b.At, batchID, i, leaves[i].Hex(), string(bodies[i]), b.ResourceID, b.Grant, b.ConsumerOrg, b.Outcome, b.Records)
 			}
-			if _, err := s.db.Exec(ctx, q.String(), args...); err != nil {
+			if _, err := st.Exec(ctx, q, args...); err != nil {
 				return err
 			}
+			lo += n
 		}
-		var sq strings.Builder
-		var sargs []any
-		n := 0
-		flush := func() error {
-			if n == 0 {
-				return nil
-			}
-			_, err := s.db.Exec(ctx, sq.String(), sargs...)
-			sq.Reset()
-			sargs, n = sargs[:0], 0
-			return err
-		}
-		for _, pa := range batch {
-			seen := map[string]bool{}
-			for _, sub := range pa.body.Subjects {
-				if seen[sub] {
-					continue
-				}
-				seen[sub] = true
-				if n == 0 {
-					sq.WriteString(`INSERT INTO ex_access_subjects (subject, access_id, at) VALUES `)
-				} else {
-					sq.WriteByte(',')
-				}
-				sq.WriteString("(?,?,?)")
-				sargs = append(sargs, sub, pa.body.ID, pa.body.At)
-				if n++; n == 300 {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		return flush()
+		return nil
 	})
+	return batchID, err
 }
 
 func (r *recorder) nextSeq(ctx context.Context) (int64, error) {
@@ -333,7 +331,7 @@ func (s *Service) PumpOnce(ctx context.Context) (int, error) {
 		}()
 	}
 	var first error
-	n := 0
+	done := make([]res, 0, len(bs))
 	for range bs {
 		r := <-out
 		if r.err != nil {
@@ -342,12 +340,21 @@ func (s *Service) PumpOnce(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		if _, err := s.db.Exec(ctx, `UPDATE ex_batches SET ledger_index = ?, ledger_leaf = ? WHERE id = ?`, r.idx, r.leaf, bs[r.i].id); err != nil && first == nil {
-			first = err
-		}
-		n++
+		done = append(done, r)
 	}
-	return n, first
+	// One transaction for all (each would otherwise queue for the writer).
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		for _, r := range done {
+			if _, err := s.db.Exec(ctx, `UPDATE ex_batches SET ledger_index = ?, ledger_leaf = ? WHERE id = ?`, r.idx, r.leaf, bs[r.i].id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(done), first
 }
 
 // EntryProof is the ledger's proof of one of its entries against a signed

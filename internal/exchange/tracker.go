@@ -142,6 +142,9 @@ func (s *Service) Tracker(ctx context.Context, limit, offset int) ([]Use, int, e
 	if len(links) == 0 {
 		return out, 0, nil
 	}
+	if err := s.index.flush(ctx); err != nil {
+		return nil, 0, err
+	}
 	ph := strings.Repeat(",?", len(links))[1:]
 	args := make([]any, len(links))
 	for i, l := range links {

@@ -127,9 +127,11 @@ CREATE TABLE ex_batches (
     created_at   BIGINT NOT NULL,
     ledger_index BIGINT NOT NULL DEFAULT -1,   -- -1: not yet on the ledger
     ledger_leaf  TEXT NOT NULL DEFAULT '',
-    claimed_at   BIGINT NOT NULL DEFAULT 0
+    claimed_at   BIGINT NOT NULL DEFAULT 0,
+    indexed      INTEGER NOT NULL DEFAULT 0    -- subjects written to ex_access_subjects
 );
 CREATE INDEX ex_batches_pending ON ex_batches (ledger_index, seq);
+CREATE INDEX ex_batches_unindexed ON ex_batches (indexed, created_at);
 
 -- Every access, granted or refused.
 CREATE TABLE ex_access (
@@ -148,7 +150,8 @@ CREATE TABLE ex_access (
 CREATE INDEX ex_access_at ON ex_access (at);
 CREATE INDEX ex_access_grant ON ex_access (grant_id, at);
 
--- The subjects (persons, enterprises) an access concerned.
+-- The subjects (persons, enterprises) an access concerned: the data
+-- tracker's index, written after the access rows, a batch at a time.
 CREATE TABLE ex_access_subjects (
     subject   TEXT NOT NULL,
     access_id TEXT NOT NULL,

@@ -1,0 +1,187 @@
+package app_test
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shuzhi-gov/shuzhi/internal/app/apptest"
+	"github.com/shuzhi-gov/shuzhi/internal/demo"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+)
+
+type accessRow struct {
+	ID, Consumer, ConsumerNode, Resource, Outcome, Reason string
+	Records                                               int
+}
+
+func accessLog(t *testing.T, c *apptest.Client, query string) []accessRow {
+	t.Helper()
+	var page struct{ Items []accessRow }
+	r := c.Do("GET", "/api/v1/exchange/access?pageSize=100&"+query, nil)
+	if r.Status != 200 {
+		t.Fatalf("access log: %d %s", r.Status, r.Body)
+	}
+	r.JSON(&page)
+	return page.Items
+}
+
+// join invites child at parent and registers it there.
+func join(t *testing.T, parent, child *apptest.Env, id, name, level string) {
+	t.Helper()
+	var inv struct{ Token string }
+	r := parent.Login(t, "sysadmin").Do("POST", "/api/v1/exchange/nodes/invitations", map[string]any{"id": id, "name": name, "level": level})
+	if r.Status != 200 {
+		t.Fatalf("invite %s: %d %s", id, r.Status, r.Body)
+	}
+	r.JSON(&inv)
+	if r := child.Login(t, "sysadmin").Do("POST", "/api/v1/exchange/nodes/parent", map[string]any{"parentUrl": parent.URL, "token": "shzn_wrong-token-0000"}); r.Status != 403 {
+		t.Fatalf("a wrong invitation token was accepted: %d %s", r.Status, r.Body)
+	}
+	if r := child.Login(t, "sysadmin").Do("POST", "/api/v1/exchange/nodes/parent", map[string]any{"parentUrl": parent.URL, "token": inv.Token}); r.Status != 200 {
+		t.Fatalf("join %s: %d %s", id, r.Status, r.Body)
+	}
+}
+
+// TestFederation runs a city, a county and a township node on loopback: the
+// township's staff see a city-held resource in their catalog, ask for it
+// through their node, the city decides, and queries travel township →
+// county → city, checked against the grant where the data lives and logged
+// on both ends; without a grant the city refuses.
+func TestFederation(t *testing.T) {
+	t.Parallel()
+	city := apptest.Start(t, db.SQLite, "--node-id", "3205", "--node-name", "苏州市节点", "--node-level", "city")
+	county := apptest.Start(t, db.SQLite, "--node-id", "320508", "--node-name", "姑苏区节点", "--node-level", "county")
+	town := apptest.Start(t, db.SQLite, "--node-id", "320508018", "--node-name", "平江街道节点", "--node-level", "township")
+
+	// The city holds a resource of its own.
+	cityHead := city.Login(t, "gahead")
+	var res struct{ ID string }
+	r := cityHead.Do("POST", "/api/v1/exchange/resources", map[string]any{"code": "SZ-SBCB-001", "name": "社会保险参保信息（市级）", "class": "subject",
+		"format": "table", "sharing": "conditional", "conditions": "限于社会救助核对", "updateCycle": "monthly", "grading": "important", "backend": "hosted",
+		"items": []map[string]any{{"name": "idNumber", "nameZh": "身份证号", "type": "idnumber", "key": true, "personal": "sensitive", "mask": "id"},
+			{"name": "name", "nameZh": "姓名", "type": "string", "personal": "personal", "mask": "name"},
+			{"name": "insured", "nameZh": "参保状态", "type": "string"}, {"name": "months", "nameZh": "累计月数", "type": "int"}}})
+	if r.Status != 200 {
+		t.Fatalf("city resource: %d %s", r.Status, r.Body)
+	}
+	r.JSON(&res)
+	if r := cityHead.Do("POST", "/api/v1/exchange/resources/"+res.ID+"/records", map[string]any{"records": []map[string]any{
+		{"idNumber": demo.CitizenIDNumber, "name": "王小明", "insured": "正常参保", "months": 120}}}); r.Status != 200 {
+		t.Fatalf("load: %d %s", r.Status, r.Body)
+	}
+	if r := cityHead.Do("POST", "/api/v1/exchange/resources/"+res.ID+"/status", map[string]any{"status": "published"}); r.Status != 200 {
+		t.Fatalf("publish: %d %s", r.Status, r.Body)
+	}
+
+	join(t, city, county, "320508", "姑苏区节点", "county")
+	join(t, county, town, "320508018", "平江街道节点", "township")
+	// The county reports its new child up the tree (it also does so by
+	// itself after a registration; here it is made deterministic).
+	if r := county.Login(t, "sysadmin").Do("POST", "/api/v1/exchange/nodes/sync", nil); r.Status != 200 {
+		t.Fatalf("county sync: %d %s", r.Status, r.Body)
+	}
+	var view struct {
+		Parent   *struct{ ID string }
+		Children []struct{ ID string }
+		Known    []struct{ ID, Via string }
+	}
+	city.Login(t, "sysadmin").Do("GET", "/api/v1/exchange/nodes", nil).JSON(&view)
+	if len(view.Children) != 1 || view.Children[0].ID != "320508" || len(view.Known) != 1 || view.Known[0].ID != "320508018" || view.Known[0].Via != "320508" {
+		t.Fatalf("the city's view of the tree: %+v", view)
+	}
+
+	// The township sees the city's resource in its catalog.
+	townStaff := town.Login(t, "mzstaff")
+	var cat struct {
+		Items []struct{ Code, Node string }
+	}
+	townStaff.Do("GET", "/api/v1/exchange/resources?node=remote&pageSize=100", nil).JSON(&cat)
+	found := false
+	for _, it := range cat.Items {
+		found = found || (it.Code == "SZ-SBCB-001" && it.Node == "3205")
+	}
+	if !found {
+		t.Fatalf("the township does not see the city's resource: %+v", cat.Items)
+	}
+
+	// Without a grant the city refuses, and says so on its own log.
+	p := refused(t, townStaff, map[string]any{"resource": "SZ-SBCB-001", "key": demo.CitizenIDNumber}, 403, "no-grant")
+	_ = p
+	refusedAtCity := false
+	for _, a := range accessLog(t, cityHead, "role=provider&outcome=refused") {
+		refusedAtCity = refusedAtCity || (a.ConsumerNode == "320508018" && a.Resource == "SZ-SBCB-001" && a.Reason == "no-grant")
+	}
+	if !refusedAtCity {
+		t.Fatal("the refusal is not on the city's log")
+	}
+
+	// The request travels to the city; the city's head decides.
+	q := request(t, townStaff, map[string]any{"resource": "SZ-SBCB-001", "fields": []string{"name", "insured", "months"},
+		"purpose": "最低生活保障家庭经济状况核对", "basis": "《社会救助暂行办法》第十一条"})
+	if q.Status != "pending" {
+		t.Fatalf("remote request: %+v", q)
+	}
+	var queue struct{ Items []exRequest }
+	cityHead.Do("GET", "/api/v1/exchange/requests?role=provider&status=pending", nil).JSON(&queue)
+	if len(queue.Items) != 1 || queue.Items[0].ID != q.ID {
+		t.Fatalf("the city's queue: %+v", queue.Items)
+	}
+	if r := cityHead.Do("POST", "/api/v1/exchange/requests/"+q.ID+"/decision", map[string]any{"approve": true, "fields": []string{"name", "insured"}}); r.Status != 200 {
+		t.Fatalf("decide: %d %s", r.Status, r.Body)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		townStaff.Do("GET", "/api/v1/exchange/requests/"+q.ID, nil).JSON(&q)
+		if q.Status == "approved" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if q.Status != "approved" || q.GrantID == "" {
+		t.Fatalf("the decision did not reach the township: %+v", q)
+	}
+
+	a := query(t, townStaff, map[string]any{"grant": q.GrantID, "key": demo.CitizenIDNumber})
+	if a.Node != "3205" || len(a.Records) != 1 || len(a.Records[0]) != 2 || a.Records[0]["insured"] != "正常参保" || !strings.Contains(a.Records[0]["name"], "*") {
+		t.Fatalf("remote answer: %+v", a)
+	}
+	// Beyond the grant: refused where the data lives.
+	refused(t, townStaff, map[string]any{"grant": q.GrantID, "key": demo.CitizenIDNumber, "fields": []string{"months"}}, 403, "beyond-grant")
+
+	// Logged on both nodes.
+	atCity, atTown := false, false
+	for _, x := range accessLog(t, cityHead, "role=provider&outcome=ok") {
+		atCity = atCity || (x.ConsumerNode == "320508018" && x.Resource == "SZ-SBCB-001" && x.Records == 1)
+	}
+	for _, x := range accessLog(t, townStaff, "outcome=ok") {
+		atTown = atTown || (x.Resource == "SZ-SBCB-001" && x.Records == 1)
+	}
+	if !atCity || !atTown {
+		t.Fatalf("logged at city %v, at township %v", atCity, atTown)
+	}
+
+	// Node endpoints refuse unsigned and forged requests.
+	resp, err := http.Post(city.URL+"/fed/v1/query", "application/json", bytes.NewReader([]byte(`{"holder":"3205"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("unsigned node request: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("POST", city.URL+"/fed/v1/query", bytes.NewReader([]byte(`{"holder":"3205"}`)))
+	req.Header.Set("X-Shuzhi-Node", "320508018")
+	req.Header.Set("X-Shuzhi-Date", itoa64(time.Now().UnixMilli()))
+	req.Header.Set("X-Shuzhi-Signature", "AAAA")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("forged node request: %d", resp.StatusCode)
+	}
+}

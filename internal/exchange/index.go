@@ -1,0 +1,182 @@
+package exchange
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The data tracker's index (ex_access_subjects: subject → access) is
+// written after the access rows, many batches at a time and sorted by
+// subject, so that a query's commit writes only append-ordered pages. A
+// batch is marked indexed in the same transaction as its index rows; a
+// sweep indexes batches a crashed process left unindexed. The tracker
+// flushes what is pending before it reads, so a person sees an access as
+// soon as the query returned.
+
+type subjectEntry struct {
+	subject, access string
+	at              int64
+}
+
+type indexer struct {
+	s       *Service
+	mu      sync.Mutex
+	pending map[string][]subjectEntry // batch id -> its entries
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+func newIndexer(s *Service) *indexer {
+	x := &indexer{s: s, pending: map[string][]subjectEntry{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go x.loop()
+	return x
+}
+
+// add queues a committed batch's entries.
+func (x *indexer) add(batch string, es []subjectEntry) {
+	x.mu.Lock()
+	x.pending[batch] = es
+	x.mu.Unlock()
+	select {
+	case x.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (x *indexer) close() {
+	close(x.stop)
+	<-x.done
+}
+
+// indexEvery is how long the indexer gathers batches before it writes.
+const indexEvery = 200 * time.Millisecond
+
+func (x *indexer) loop() {
+	defer close(x.done)
+	sweep := time.NewTicker(5 * time.Second)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-x.stop:
+			_ = x.flush(context.Background())
+			return
+		case <-x.kick:
+			select {
+			case <-time.After(indexEvery):
+			case <-x.stop:
+			}
+		case <-sweep.C:
+			if err := x.sweep(context.Background()); err != nil {
+				x.s.log.Warn("exchange: indexing left batches", "err", err)
+			}
+		}
+		if err := x.flush(context.Background()); err != nil {
+			x.s.log.Warn("exchange: tracker index", "err", err)
+		}
+	}
+}
+
+// flush writes every pending batch's entries in one transaction.
+func (x *indexer) flush(ctx context.Context) error {
+	x.mu.Lock()
+	taken := x.pending
+	x.pending = map[string][]subjectEntry{}
+	x.mu.Unlock()
+	if len(taken) == 0 {
+		return nil
+	}
+	var all []subjectEntry
+	ids := make([]string, 0, len(taken))
+	for id, es := range taken {
+		ids = append(ids, id)
+		all = append(all, es...)
+	}
+	slices.SortFunc(all, func(a, b subjectEntry) int { return strings.Compare(a.subject, b.subject) })
+	// Small transactions, so that queries waiting for the one writer
+	// (SQLite) are never held up for long; the batches are marked in the
+	// last (a failure in between leaves rows that a retry skips).
+	const per = 256
+	var err error
+	for lo := 0; lo < len(all) && err == nil; lo += per {
+		hi := min(lo+per, len(all))
+		var q strings.Builder
+		q.WriteString(`INSERT INTO ex_access_subjects (subject, access_id, at) VALUES `)
+		args := make([]any, 0, (hi-lo)*3)
+		for i := lo; i < hi; i++ {
+			if i > lo {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?,?)")
+			args = append(args, all[i].subject, all[i].access, all[i].at)
+		}
+		q.WriteString(` ON CONFLICT DO NOTHING`)
+		_, err = x.s.db.Exec(ctx, q.String(), args...)
+	}
+	if err == nil {
+		err = x.s.db.InTx(ctx, func(ctx context.Context) error {
+			for lo := 0; lo < len(ids); lo += 500 {
+				hi := min(lo+500, len(ids))
+				args := make([]any, 0, hi-lo)
+				for _, id := range ids[lo:hi] {
+					args = append(args, id)
+				}
+				if _, err := x.s.db.Exec(ctx, `UPDATE ex_batches SET indexed = 1 WHERE id IN (`+strings.Repeat(",?", hi-lo)[1:]+`)`, args...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		x.mu.Lock()
+		for id, es := range taken {
+			if _, again := x.pending[id]; !again {
+				x.pending[id] = es
+			}
+		}
+		x.mu.Unlock()
+	}
+	return err
+}
+
+// sweep queues batches that stayed unindexed for a while (their process
+// died between the commit and the index).
+func (x *indexer) sweep(ctx context.Context) error {
+	rows, err := x.s.db.Query(ctx, `SELECT a.batch_id, a.id, a.at, a.body FROM ex_access a WHERE a.batch_id IN
+		(SELECT id FROM ex_batches WHERE indexed = 0 AND created_at < ? LIMIT 100)`, x.s.now().Add(-10*time.Second).UnixMilli())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	found := map[string][]subjectEntry{}
+	for rows.Next() {
+		var batch, id, body string
+		var at int64
+		if err := rows.Scan(&batch, &id, &at, &body); err != nil {
+			return err
+		}
+		var ab struct {
+			Subjects []string `json:"subjects"`
+		}
+		if err := json.Unmarshal([]byte(body), &ab); err != nil {
+			return err
+		}
+		es := found[batch]
+		for _, sub := range ab.Subjects {
+			es = append(es, subjectEntry{sub, id, at})
+		}
+		found[batch] = es
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id, es := range found {
+		x.add(id, es)
+	}
+	return nil
+}
