@@ -14,6 +14,7 @@ import (
 
 	"github.com/shuzhi-gov/shuzhi/internal/ledger/merkle"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
 )
 
@@ -77,31 +78,47 @@ func (r *recorder) record(ctx context.Context, b *accessBody) (string, error) {
 
 func (r *recorder) loop() {
 	defer close(r.done)
-	batch := make([]pendingAccess, 0, maxBatch)
+	// SQLite has one writer; PostgreSQL commits several batches at once
+	// (each waits for its WAL flush).
+	writers := 1
+	if r.s.db.Dialect() == db.Postgres {
+		writers = 4
+	}
+	slots := make(chan struct{}, writers)
+	var inflight sync.WaitGroup
+	write := func(batch []pendingAccess) {
+		slots <- struct{}{}
+		inflight.Add(1)
+		go func() {
+			defer func() { <-slots; inflight.Done() }()
+			r.write(batch)
+		}()
+	}
+	defer inflight.Wait()
 	for {
 		var first pendingAccess
 		select {
 		case first = <-r.queue:
 		case <-r.stop:
 			// Drain what is queued.
-			batch = batch[:0]
+			var batch []pendingAccess
 			for {
 				select {
 				case pa := <-r.queue:
 					batch = append(batch, pa)
 					if len(batch) == maxBatch {
-						r.write(batch)
-						batch = batch[:0]
+						write(batch)
+						batch = nil
 					}
 				default:
 					if len(batch) > 0 {
-						r.write(batch)
+						write(batch)
 					}
 					return
 				}
 			}
 		}
-		batch = append(batch[:0], first)
+		batch := append(make([]pendingAccess, 0, 64), first)
 	gather:
 		for len(batch) < maxBatch {
 			select {
@@ -111,7 +128,7 @@ func (r *recorder) loop() {
 				break gather
 			}
 		}
-		r.write(batch)
+		write(batch)
 	}
 }
 
@@ -126,6 +143,10 @@ func canonical(b *accessBody) []byte {
 
 func (r *recorder) write(batch []pendingAccess) {
 	id, err := r.writeBatch(batch)
+	if err != nil && isUnique(err) {
+		r.resetSeq()
+		id, err = r.writeBatch(batch)
+	}
 	for _, pa := range batch {
 		pa.done <- err
 	}
@@ -217,15 +238,23 @@ func (r *recorder) writeBatch(batch []pendingAccess) (string, error) {
 func (r *recorder) nextSeq(ctx context.Context) (int64, error) {
 	r.seqMu.Lock()
 	defer r.seqMu.Unlock()
-	// Re-read each time: another replica may write batches too (the
-	// UNIQUE seq makes a collision fail the commit, and the records retry
-	// in the caller's next query).
-	var seq sql.NullInt64
-	if err := r.s.db.QueryRow(ctx, `SELECT MAX(seq) FROM ex_batches`).Scan(&seq); err != nil {
-		return 0, err
+	if r.seq == 0 {
+		var seq sql.NullInt64
+		if err := r.s.db.QueryRow(ctx, `SELECT MAX(seq) FROM ex_batches`).Scan(&seq); err != nil {
+			return 0, err
+		}
+		r.seq = seq.Int64
 	}
-	r.seq = seq.Int64 + 1
+	r.seq++
 	return r.seq, nil
+}
+
+// resetSeq makes the next batch re-read the last sequence number (another
+// replica wrote batches too).
+func (r *recorder) resetSeq() {
+	r.seqMu.Lock()
+	r.seq = 0
+	r.seqMu.Unlock()
 }
 
 // rootOf is the RFC 6962 root of a list of leaf hashes.
