@@ -305,6 +305,11 @@ if [ "$GOBENCH" = 1 ]; then
     go test -run '^$' -bench 'HeldOut|Predict' ./internal/cases/classify/ 2>&1); then
     GO_FAIL=1; NOTES+=("The cases Go benchmarks FAILED (output below)."); log "cases benchmarks failed"
   fi
+  log "== go benchmarks: exchange (governed single-key lookups vs plain reads, quality rules)"
+  if ! GO_EXCHANGE=$(SHUZHI_TEST_PG=${pg_admin:-${SHUZHI_TEST_PG:-}} go test -run '^$' -bench 'ExchangeLookup' -benchtime "${BENCH_EXCHANGE:-50000}x" -timeout 30m ./internal/app/ 2>&1 | grep -v 'level=' &&
+    go test -run '^$' -bench 'Evaluate' ./internal/exchange/quality/ 2>&1); then
+    GO_FAIL=1; NOTES+=("The exchange Go benchmarks FAILED (output below)."); log "exchange benchmarks failed"
+  fi
 fi
 
 # bench_table: Go benchmark lines -> Markdown table.
@@ -406,6 +411,12 @@ summary() {
     echo
     echo '```'
     printf '%s\n' "${GO_CASES:-}"
+    echo '```'
+    echo
+    echo "Exchange: single-key lookups of a hosted resource of 10,000 people with 64 concurrent callers — plain primary-key read, governed (grant, limits, masking, recorded access), governed over HTTP (\`BENCH_EXCHANGE\` lookups, default 50,000, per backend) — and the quality rules over 100,000 records:"
+    echo
+    echo '```'
+    printf '%s\n' "${GO_EXCHANGE:-}"
     echo '```'
     echo
     echo "Smoke, \`go test -run '^\$' -bench . -benchtime 1x ./...\` (packages without test files left out; the import at 10,000 rows):"
