@@ -159,7 +159,7 @@ func (s *Service) queryFor(ctx context.Context, c caller, q Query) (*Answer, []s
 		return nil, nil, err
 	}
 	day := s.day()
-	if err := s.limits.loadDay(ctx, s, g.ID, day); err != nil {
+	if err := s.limits.loadDay(ctx, s, g, day); err != nil {
 		return nil, nil, err
 	}
 	if !s.limits.take(g.ID, day, len(recs), g.DailyQuota) {
@@ -568,7 +568,8 @@ func (s *Service) day() string { return s.now().In(cst).Format(time.DateOnly) }
 
 // loadDay reads today's use of a grant from the access log once per day
 // and process.
-func (l *limiter) loadDay(ctx context.Context, s *Service, id, day string) error {
+func (l *limiter) loadDay(ctx context.Context, s *Service, g *Grant, day string) error {
+	id := g.ID
 	l.mu.Lock()
 	d := l.days[id]
 	ok := d != nil && d.day == day && d.loaded
@@ -578,7 +579,7 @@ func (l *limiter) loadDay(ctx context.Context, s *Service, id, day string) error
 	}
 	start, _ := time.ParseInLocation(time.DateOnly, day, cst)
 	var n sql.NullInt64
-	if err := s.db.QueryRow(ctx, `SELECT SUM(records) FROM ex_access WHERE grant_id = ? AND outcome = 'ok' AND at >= ?`, id, start.UnixMilli()).Scan(&n); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT SUM(records) FROM ex_access WHERE consumer_org = ? AND seq >= 0 AND grant_id = ? AND outcome = 'ok' AND at >= ?`, g.ConsumerOrg, id, start.UnixMilli()).Scan(&n); err != nil {
 		return err
 	}
 	l.mu.Lock()

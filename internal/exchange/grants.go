@@ -613,8 +613,12 @@ func (s *Service) Grants(ctx context.Context, role, status string, limit, offset
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
+	day := s.day()
 	for i := range out {
-		out[i].UsedToday = s.limits.used(out[i].ID, s.day())
+		if err := s.limits.loadDay(ctx, s, &out[i], day); err != nil {
+			return nil, 0, err
+		}
+		out[i].UsedToday = s.limits.used(out[i].ID, day)
 	}
 	return out, total, nil
 }

@@ -488,7 +488,7 @@ func (s *Service) AccessLog(ctx context.Context, role, outcome, resource string,
 	if err := s.db.QueryRow(ctx, `SELECT COUNT(*)`+from, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT a.body, b.seq, b.ledger_index`+from+` ORDER BY a.at DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	rows, err := s.db.Query(ctx, `SELECT a.body, b.seq, b.ledger_index`+from+` ORDER BY a.seq DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, err
 	}

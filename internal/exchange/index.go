@@ -147,36 +147,50 @@ func (x *indexer) flush(ctx context.Context) error {
 // sweep queues batches that stayed unindexed for a while (their process
 // died between the commit and the index).
 func (x *indexer) sweep(ctx context.Context) error {
-	rows, err := x.s.db.Query(ctx, `SELECT a.batch_id, a.id, a.at, a.body FROM ex_access a WHERE a.batch_id IN
-		(SELECT id FROM ex_batches WHERE indexed = 0 AND created_at < ? LIMIT 100)`, x.s.now().Add(-10*time.Second).UnixMilli())
+	brows, err := x.s.db.Query(ctx, `SELECT id, seq FROM ex_batches WHERE indexed = 0 AND created_at < ? LIMIT 100`, x.s.now().Add(-10*time.Second).UnixMilli())
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	found := map[string][]subjectEntry{}
-	for rows.Next() {
-		var batch, id, body string
-		var at int64
-		if err := rows.Scan(&batch, &id, &at, &body); err != nil {
+	type batch struct {
+		id  string
+		seq int64
+	}
+	var bs []batch
+	for brows.Next() {
+		var b batch
+		if err := brows.Scan(&b.id, &b.seq); err != nil {
+			brows.Close()
 			return err
 		}
-		var ab struct {
-			Subjects []string `json:"subjects"`
-		}
-		if err := json.Unmarshal([]byte(body), &ab); err != nil {
+		bs = append(bs, b)
+	}
+	brows.Close()
+	for _, b := range bs {
+		rows, err := x.s.db.Query(ctx, `SELECT id, at, body FROM ex_access WHERE seq >= ? AND seq < ?`, b.seq*maxBatch, (b.seq+1)*maxBatch)
+		if err != nil {
 			return err
 		}
-		es := found[batch]
-		for _, sub := range ab.Subjects {
-			es = append(es, subjectEntry{sub, id, at})
+		var es []subjectEntry
+		for rows.Next() {
+			var id, body string
+			var at int64
+			if err := rows.Scan(&id, &at, &body); err != nil {
+				rows.Close()
+				return err
+			}
+			var ab struct {
+				Subjects []string `json:"subjects"`
+			}
+			if err := json.Unmarshal([]byte(body), &ab); err != nil {
+				rows.Close()
+				return err
+			}
+			for _, sub := range ab.Subjects {
+				es = append(es, subjectEntry{sub, id, at})
+			}
 		}
-		found[batch] = es
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for id, es := range found {
-		x.add(id, es)
+		rows.Close()
+		x.add(b.id, es)
 	}
 	return nil
 }

@@ -168,19 +168,19 @@ func (r *recorder) write(batch []pendingAccess) {
 }
 
 // accessCols is the number of columns of one ex_access row.
-const accessCols = 10
+const accessCols = 12
 
 // chunk is how many access rows one prepared insert writes.
 const chunk = 32
 
 func accessInsert(rows int) string {
 	var q strings.Builder
-	q.WriteString(`INSERT INTO ex_access (id, at, batch_id, leaf, leaf_hash, body, resource_id, grant_id, consumer_org, outcome, records) VALUES `)
+	q.WriteString(`INSERT INTO ex_access (seq, id, at, batch_id, leaf, leaf_hash, body, resource_id, grant_id, consumer_org, outcome, records) VALUES `)
 	for i := range rows {
 		if i > 0 {
 			q.WriteByte(',')
 		}
-		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
 	}
 	return q.String()
 }
@@ -214,7 +214,7 @@ func (r *recorder) writeBatch(batch []pendingAccess) (string, error) {
 			batchID, seq, len(batch), root.Hex(), s.nowMs()); err != nil {
 			return err
 		}
-		args := make([]any, 0, chunk*(accessCols+1))
+		args := make([]any, 0, chunk*accessCols)
 		for lo := 0; lo < len(batch); {
 			n, q := chunk, insertChunk
 			if len(batch)-lo < chunk {
@@ -223,7 +223,7 @@ func (r *recorder) writeBatch(batch []pendingAccess) (string, error) {
 			args = args[:0]
 			for i := lo; i < lo+n; i++ {
 				b := batch[i].body
-				args = append(args, b.ID, b.At, batchID, i, leaves[i].Hex(), string(bodies[i]), b.ResourceID, b.Grant, b.ConsumerOrg, b.Outcome, b.Records)
+				args = append(args, seq*maxBatch+int64(i), b.ID, b.At, batchID, i, leaves[i].Hex(), string(bodies[i]), b.ResourceID, b.Grant, b.ConsumerOrg, b.Outcome, b.Records)
 			}
 			if _, err := st.Exec(ctx, q, args...); err != nil {
 				return err
@@ -444,7 +444,7 @@ func (s *Service) ProveAccess(ctx context.Context, prover Prover, id string) (*A
 	if err := s.maySeeAccess(ctx, p, &ab); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT leaf_hash FROM ex_access WHERE batch_id = ? ORDER BY leaf`, batchID)
+	rows, err := s.db.Query(ctx, `SELECT leaf_hash FROM ex_access WHERE seq >= ? AND seq < ? ORDER BY seq`, seq*maxBatch, (seq+1)*maxBatch)
 	if err != nil {
 		return nil, err
 	}

@@ -133,23 +133,6 @@ CREATE TABLE ex_batches (
 CREATE INDEX ex_batches_pending ON ex_batches (ledger_index, seq);
 CREATE INDEX ex_batches_unindexed ON ex_batches (indexed, created_at);
 
--- Every access, granted or refused.
-CREATE TABLE ex_access (
-    id           TEXT PRIMARY KEY,
-    at           BIGINT NOT NULL,
-    batch_id     TEXT NOT NULL,
-    leaf         INTEGER NOT NULL,             -- index in the batch
-    leaf_hash    TEXT NOT NULL,
-    body         TEXT NOT NULL,                -- canonical JSON (the leaf data)
-    resource_id  TEXT NOT NULL,
-    grant_id     TEXT NOT NULL DEFAULT '',
-    consumer_org TEXT NOT NULL,
-    outcome      TEXT NOT NULL,                -- ok | refused
-    records      INTEGER NOT NULL
-);
-CREATE INDEX ex_access_at ON ex_access (at);
-CREATE INDEX ex_access_grant ON ex_access (grant_id, at);
-
 -- The subjects (persons, enterprises) an access concerned: the data
 -- tracker's index, written after the access rows, a batch at a time.
 CREATE TABLE ex_access_subjects (
