@@ -70,6 +70,7 @@ type Service struct {
 	// that a wrong username takes as long as a wrong password. Computed on
 	// first use: argon2id costs tens of milliseconds at every start.
 	dummyHash func() string
+	tokens    tokenCache
 }
 
 // Deps are the service's collaborators.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
@@ -104,12 +105,58 @@ func (s *Service) RevokeToken(ctx context.Context, id string) error {
 	if t.RevokedAt != nil {
 		return nil
 	}
-	return s.db.InTx(ctx, func(ctx context.Context) error {
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.db.Exec(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ?`, db.Millis(s.now()), id); err != nil {
 			return err
 		}
 		return s.audit(ctx, "token.revoke", "token:"+id, map[string]any{"name": t.Name})
 	})
+	s.tokens.clear() // revoked at once here; other replicas within tokenTTL
+	return err
+}
+
+// tokenTTL is how long a resolved token is reused without reading the
+// database: a revocation on another replica takes effect within it.
+const tokenTTL = 2 * time.Second
+
+// tokenCache keeps resolved tokens by hash (the API's machine clients send
+// the same token with every request).
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]cachedToken
+}
+
+type cachedToken struct {
+	p       authz.Principal
+	expires int64 // the token's own expiry, unix ms
+	at      time.Time
+}
+
+func (c *tokenCache) get(hash string, now time.Time) (*authz.Principal, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[hash]
+	if !ok || now.Sub(e.at) >= tokenTTL || now.UnixMilli() >= e.expires {
+		return nil, false
+	}
+	p := e.p
+	p.Permissions = slices.Clone(e.p.Permissions)
+	return &p, true
+}
+
+func (c *tokenCache) put(hash string, p *authz.Principal, expires int64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10_000 {
+		c.m = map[string]cachedToken{}
+	}
+	c.m[hash] = cachedToken{p: *p, expires: expires, at: now}
+}
+
+func (c *tokenCache) clear() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
 }
 
 const tokenCols = `t.id, t.name, t.org_id, o.name, t.scopes, t.prefix, t.created_by, t.created_at, t.expires_at, t.revoked_at, t.last_used_at`
@@ -187,10 +234,14 @@ func (s *Service) Token(ctx context.Context, bearer string) (*authz.Principal, e
 	if !strings.HasPrefix(bearer, TokenPrefix) || len(bearer) > 128 {
 		return nil, bad
 	}
+	hash := sha(bearer)
+	if p, ok := s.tokens.get(hash, s.now()); ok {
+		return p, nil
+	}
 	var id, name, orgID, scopes, scope string
 	var expires, revoked, used int64
 	err := s.db.QueryRow(ctx, `SELECT t.id, t.name, t.org_id, t.scopes, t.expires_at, t.revoked_at, t.last_used_at, o.scope_key
-		FROM api_tokens t JOIN orgs o ON o.id = t.org_id WHERE t.hash = ?`, sha(bearer)).Scan(&id, &name, &orgID, &scopes, &expires, &revoked, &used, &scope)
+		FROM api_tokens t JOIN orgs o ON o.id = t.org_id WHERE t.hash = ?`, hash).Scan(&id, &name, &orgID, &scopes, &expires, &revoked, &used, &scope)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bad
 	}
@@ -208,5 +259,6 @@ func (s *Service) Token(ctx context.Context, bearer string) (*authz.Principal, e
 	for _, sc := range strings.Fields(scopes) {
 		p.Permissions = append(p.Permissions, authz.Permission(sc))
 	}
+	s.tokens.put(hash, p, expires, s.now())
 	return p, nil
 }
