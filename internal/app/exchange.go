@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/hex"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
@@ -163,4 +166,46 @@ func (s *Server) exchangeWorkers() (func(), error) {
 			}
 		}
 	}, nil
+}
+
+// exchangeBusLoad takes providers' loads of hosted resources from the bus:
+// a message on shuzhi.exchange.load.<resource code> carries the provider
+// system's API token (scope exchange:publish) and the records; a request
+// gets the result (or the problem) as its reply.
+func (s *Server) exchangeBusLoad() (func(), error) {
+	sub, err := s.Bus.Conn().QueueSubscribe(exchange.LoadSubject+".>", "exchange-load", func(m *nats.Msg) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		res, err := s.busLoad(ctx, m)
+		var reply []byte
+		if err != nil {
+			s.Log.Warn("exchange: load from the bus refused", "subject", m.Subject, "err", err)
+			reply, _ = json.Marshal(map[string]string{"error": err.Error()})
+		} else {
+			reply, _ = json.Marshal(res)
+		}
+		if m.Reply != "" {
+			_ = m.Respond(reply)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = sub.Drain() }, nil
+}
+
+func (s *Server) busLoad(ctx context.Context, m *nats.Msg) (*exchange.LoadResult, error) {
+	var in struct {
+		Token string `json:"token"`
+		exchange.LoadInput
+	}
+	if err := json.Unmarshal(m.Data, &in); err != nil {
+		return nil, errs.Invalid("body", "json", "not a JSON load message", "不是 JSON 格式的装载消息")
+	}
+	p, err := s.Identity.Token(ctx, in.Token)
+	if err != nil {
+		return nil, err
+	}
+	code := strings.TrimPrefix(m.Subject, exchange.LoadSubject+".")
+	return s.Exchange.Load(authz.With(ctx, p), code, in.LoadInput)
 }

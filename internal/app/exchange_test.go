@@ -469,12 +469,13 @@ func testQuality(t *testing.T, e *apptest.Env) {
 		}
 	}
 	mz.Do("GET", "/api/v1/exchange/resources/MZ-DBDX-001/quality", nil).JSON(&run)
-	found := false
+	found, inconsistent := false, false
 	for _, f := range run.Result.Failures {
 		found = found || (f.Kind == "validity" && f.Item == "since")
+		inconsistent = inconsistent || (f.Kind == "consistency" && f.Item == "name")
 	}
-	if !found {
-		t.Fatalf("failures: %+v", run.Result.Failures)
+	if !found || !inconsistent {
+		t.Fatalf("the wrong date and the name that disagrees with the population register must both fail: %+v", run.Result.Failures)
 	}
 	// A correcting load raises the score.
 	var res struct {
@@ -494,6 +495,30 @@ func testQuality(t *testing.T, e *apptest.Env) {
 	r.JSON(&res)
 	if res.Quality < 0 || res.Quality >= 100 {
 		t.Fatalf("quality after load: %+v", res)
+	}
+	// A provider's system loads over the bus with its API token.
+	var org string
+	if err := e.Server.DB.QueryRow(context.Background(), `SELECT id FROM orgs WHERE name = ?`, "姑苏区民政局").Scan(&org); err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ Token string }
+	e.Login(t, "secadmin").Do("POST", "/api/v1/tokens", map[string]any{"name": "民政业务系统", "orgId": org, "scopes": []string{"exchange:publish"}, "expiresInDays": 1}).JSON(&tok)
+	msg, _ := json.Marshal(map[string]any{"token": tok.Token, "records": []map[string]any{
+		{"idNumber": "110101199003074573", "name": "赵六", "level": "农村低保", "amount": 800, "since": "2025-01-01", "status": "在保"}}})
+	reply, err := e.Server.Bus.Conn().Request(exchange.LoadSubject+".MZ-DBDX-001", msg, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lr struct {
+		Inserted int
+		Error    string
+	}
+	if err := json.Unmarshal(reply.Data, &lr); err != nil || lr.Inserted != 1 {
+		t.Fatalf("bus load: %s", reply.Data)
+	}
+	bad, _ := json.Marshal(map[string]any{"token": "shz_not-a-token", "records": []map[string]any{}})
+	if reply, err := e.Server.Bus.Conn().Request(exchange.LoadSubject+".MZ-DBDX-001", bad, 10*time.Second); err != nil || !strings.Contains(string(reply.Data), "error") {
+		t.Fatalf("a load without a valid token: %v %s", err, reply.Data)
 	}
 	// Bad rows are refused naming the row and column.
 	r = mz.Upload("POST", "/api/v1/exchange/resources/MZ-DBDX-001/records.csv", "text/csv", []byte("idNumber,name\n123,张三\n"))

@@ -209,7 +209,7 @@ func (s *Server) startWorkers() (func(), error) {
 			}
 		})
 	}
-	for _, start := range []func() (func(), error){s.recordAudit, s.recordRegistry, s.caseEvidence, s.recordCalendar, s.sensorIntake, s.recordExchange, s.exchangeWorkers} {
+	for _, start := range []func() (func(), error){s.recordAudit, s.recordRegistry, s.caseEvidence, s.recordCalendar, s.sensorIntake, s.recordExchange, s.exchangeWorkers, s.exchangeBusLoad} {
 		stop, err := start()
 		if err != nil {
 			stopAll()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/exchange"
+	"github.com/shuzhi-gov/shuzhi/internal/exchange/quality"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/idcode"
 	"github.com/shuzhi-gov/shuzhi/internal/registry"
@@ -66,7 +67,7 @@ func seedExchange(ctx context.Context, s Services, people []registry.NewPerson) 
 			Permissions: []authz.Permission{authz.ExchangeRead, authz.ExchangePublish, authz.ExchangeRequest, authz.ExchangeQuery, authz.ExchangeDecide}})
 	}
 	orgs := map[string]string{}
-	for _, d := range []string{"ga", "mz", "scjg", "zj", "wj", "rs"} {
+	for _, d := range []string{"ga", "mz", "scjg", "zj", "wj", "rs", "cg"} {
 		id, err := org(d)
 		if err != nil {
 			return 0, fmt.Errorf("organisation %s: %w", d, err)
@@ -99,6 +100,12 @@ func seedExchange(ctx context.Context, s Services, people []registry.NewPerson) 
 			UpdateCycle: "monthly", ReleaseDate: "2025-01-01", Grading: "general", Backend: exchange.Registry, BackendRef: "buildings",
 			Items: []exchange.Item{{Name: "code", NameZh: "建筑物编码", Type: "string", Key: true, Required: true}, plainItem("name", "名称", "string", false),
 				plainItem("address", "地址", "string", true), plainItem("useType", "用途", "string", true), plainItem("floors", "层数", "int", false)}}, nil},
+		{"cg", exchange.NewResource{Code: "CG-CSBJ-001", Name: "城市部件信息", Class: "base", Category: "城市管理/部件/部件普查",
+			Summary: "GB/T 30428.2 城市部件的编码、类别、名称、状态、权属部门与位置。", Format: "api", Sharing: exchange.Unconditional, Method: "api,bulk",
+			Opening: "open", UpdateCycle: "weekly", ReleaseDate: "2025-01-01", Grading: "general", Backend: exchange.Registry, BackendRef: "components",
+			Items: []exchange.Item{{Name: "code", NameZh: "部件编码", Type: "string", Key: true, Required: true}, plainItem("className", "部件类别", "string", true),
+				plainItem("name", "名称", "string", false), plainItem("state", "状态", "string", true), plainItem("ownerDept", "权属部门", "string", true),
+				plainItem("address", "位置描述", "string", false), plainItem("lon", "经度", "number", true), plainItem("lat", "纬度", "number", true)}}, nil},
 		{"mz", exchange.NewResource{Code: "MZ-DBDX-001", Name: "最低生活保障对象信息", Class: "department", Category: "民生/社会救助/低保",
 			Summary: "在册低保对象、保障标准与发放状态。", Format: "table", Sharing: exchange.Conditional, Conditions: "限于社会救助、慈善帮扶等法定用途",
 			LegalBasis: "《社会救助暂行办法》", Method: "api,subscription", Opening: "closed", UpdateCycle: "monthly", ReleaseDate: "2025-03-01", Grading: "important",
@@ -122,11 +129,22 @@ func seedExchange(ctx context.Context, s Services, people []registry.NewPerson) 
 				if len(dibao) == 7 {
 					since = "2024-13-01"
 				}
-				dibao = append(dibao, map[string]any{"idNumber": p.IDNumber, "name": p.Name, "level": "城市低保", "amount": 1035, "since": since, "status": "在保"})
+				name := p.Name
+				if len(dibao) == 2 {
+					name = "王某某" // disagrees with the population register: the consistency rule finds it
+				}
+				dibao = append(dibao, map[string]any{"idNumber": p.IDNumber, "name": name, "level": "城市低保", "amount": 1035, "since": since, "status": "在保"})
 			}
 		}
 	}
-	resources[3].rows = dibao
+	for i := range resources {
+		if resources[i].in.Code == "MZ-DBDX-001" {
+			resources[i].rows = dibao
+			// 一数一源: the names must agree with the population register.
+			resources[i].in.Rules = append(quality.DefaultRules(exchange.QualityItems(resources[i].in.Items)),
+				quality.Rule{ID: "consistency:name", Kind: quality.Consistency, Item: "name", Param: "GA-HJRK-001.name"})
+		}
+	}
 	n := 0
 	for _, r := range resources {
 		r.in.ProviderOrg = orgs[r.dept]

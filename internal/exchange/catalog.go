@@ -172,7 +172,7 @@ func (in *NewResource) validate() error {
 		}
 	}
 	if len(in.Rules) > 0 {
-		if err := quality.ValidateRules(in.Rules, qualityItems(in.Items)); err != nil {
+		if err := quality.ValidateRules(in.Rules, QualityItems(in.Items)); err != nil {
 			return err
 		}
 	}
@@ -180,9 +180,10 @@ func (in *NewResource) validate() error {
 }
 
 // RegistryDatasets are the registry's datasets the exchange can publish.
-var RegistryDatasets = []string{"people", "entities", "buildings"}
+var RegistryDatasets = []string{"people", "entities", "buildings", "components"}
 
-func qualityItems(items []Item) []quality.Item {
+// QualityItems describes items to the quality rules.
+func QualityItems(items []Item) []quality.Item {
 	out := make([]quality.Item, len(items))
 	for i, it := range items {
 		out[i] = quality.Item{Name: it.Name, Type: it.Type, Required: it.Required, Key: it.Key}

@@ -57,6 +57,11 @@ func (s *Service) openRow(resID, rk string, data string) (map[string]string, err
 	return vals, nil
 }
 
+// LoadSubject is the NATS subject prefix on which providers' systems load
+// hosted resources: <LoadSubject>.<resource code>, a JSON message
+// {"token": API token with exchange:publish, "records": [...], "replace": bool}.
+const LoadSubject = "shuzhi.exchange.load"
+
 // LoadResult reports a load.
 type LoadResult struct {
 	Resource string  `json:"resource"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/exchange/quality"
@@ -49,7 +50,7 @@ func (s *Service) RunQuality(ctx context.Context, id, trigger string) (*QualityR
 	if r.Node != "" {
 		return nil, errs.Invalid("resource", "local", "quality is checked on the node holding the data", "数据质量在数据所在节点检查")
 	}
-	items := qualityItems(r.Items)
+	items := QualityItems(r.Items)
 	rules := r.Rules
 	if len(rules) == 0 {
 		rules = quality.DefaultRules(items)
@@ -65,11 +66,7 @@ func (s *Service) RunQuality(ctx context.Context, id, trigger string) (*QualityR
 		in.Records = nil
 	} else {
 		err = s.scan(ctx, r, func(rec record) bool {
-			key := rec.values[kit.Name]
-			if kit.Personal != "" {
-				key = maskValue(kit, key)
-			}
-			in.Records = append(in.Records, quality.Record{Key: key, Values: rec.values})
+			in.Records = append(in.Records, quality.Record{Key: rec.values[kit.Name], Values: rec.values})
 			return len(in.Records) < maxQualityRecords
 		})
 		if err != nil {
@@ -79,7 +76,15 @@ func (s *Service) RunQuality(ctx context.Context, id, trigger string) (*QualityR
 			in.LastUpdate = s.now() // the registry is maintained continuously
 		}
 	}
+	if in.References, err = s.references(ctx, rules); err != nil {
+		return nil, err
+	}
 	res := quality.Evaluate(in)
+	if kit.Personal != "" { // failing records go back with their keys masked
+		for i := range res.Failures {
+			res.Failures[i].Key = maskValue(kit, res.Failures[i].Key)
+		}
+	}
 	run := &QualityRun{ID: newID(), Resource: r.Code, Score: res.Score, Records: res.Records, Failed: res.FailedRecords, Trigger: trigger, At: s.nowMs(), Result: res}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.db.Exec(ctx, `INSERT INTO ex_quality_runs (id, resource_id, provider_org, score, records, failed, result, trigger, at) VALUES (?,?,?,?,?,?,?,?,?)`,
@@ -95,6 +100,39 @@ func (s *Service) RunQuality(ctx context.Context, id, trigger string) (*QualityR
 	s.resources.drop(r.ID)
 	s.resources.drop(r.Code)
 	return run, nil
+}
+
+// references loads the other sources that consistency rules compare with:
+// Param "<resource code>.<item>" reads that resource of this node, keyed by
+// its key item.
+func (s *Service) references(ctx context.Context, rules []quality.Rule) (map[string]quality.Reference, error) {
+	refs := map[string]quality.Reference{}
+	for _, rule := range rules {
+		if rule.Kind != quality.Consistency || refs[rule.Param] != nil {
+			continue
+		}
+		code, item, ok := strings.Cut(rule.Param, ".")
+		if !ok {
+			continue // the rule reports that it cannot run
+		}
+		other, err := s.getFresh(ctx, code)
+		if err != nil || other.Node != "" || other.Backend == HTTPAPI {
+			continue
+		}
+		okey := other.keyItem().Name
+		m := map[string]string{}
+		if err := s.scan(ctx, other, func(rec record) bool {
+			m[rec.values[okey]] = rec.values[item]
+			return len(m) < maxQualityRecords
+		}); err != nil {
+			return nil, err
+		}
+		refs[rule.Param] = func(key string) (string, bool) {
+			v, ok := m[key]
+			return v, ok
+		}
+	}
+	return refs, nil
 }
 
 // LatestQuality returns the latest run of a resource with its failing

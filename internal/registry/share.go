@@ -14,7 +14,7 @@ import (
 
 // The registry's datasets are published in the exchange's catalog by their
 // authoritative departments (people: 公安, enterprises: 市场监管, buildings:
-// 住建). The exchange reads them in clear through ShareLookup and
+// 住建, components: their owners, 城管 for most). The exchange reads them in clear through ShareLookup and
 // ShareList, under the permission registry:share that no role holds, and
 // governs every use itself: grant, fields, masking, quota and the access
 // record on the ledger. These reads therefore emit no registry evidence.
@@ -90,6 +90,15 @@ func (s *Service) ShareLookup(ctx context.Context, dataset, key string) (map[str
 			return nil, "", err
 		}
 		return buildingValues(b), "", nil
+	case "components":
+		c, _, err := scanComponent(s.db.QueryRow(ctx, `SELECT `+componentCols+componentFrom+` WHERE c.code = ?`, key))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, "", errs.NotFound("component", key)
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		return componentValues(c), "", nil
 	}
 	return nil, "", errs.Invalid("dataset", "enum", "unknown dataset "+dataset, "未知数据集 "+dataset)
 }
@@ -97,6 +106,11 @@ func (s *Service) ShareLookup(ctx context.Context, dataset, key string) (map[str
 func buildingValues(b *Building) map[string]string {
 	return map[string]string{"code": b.Code, "name": b.Name, "address": b.Address, "useType": b.UseType, "floors": strconv.Itoa(b.Floors),
 		"gridCode": b.GridCode, "lon": strconv.FormatFloat(b.Lon, 'f', 6, 64), "lat": strconv.FormatFloat(b.Lat, 'f', 6, 64)}
+}
+
+func componentValues(c *Component) map[string]string {
+	return map[string]string{"code": c.Code, "class": c.Major + c.Minor, "className": c.ClassName, "name": c.Name, "state": c.State,
+		"ownerDept": c.OwnerDept, "address": c.Address, "gridCode": c.GridCode, "lon": strconv.FormatFloat(c.Lon, 'f', 6, 64), "lat": strconv.FormatFloat(c.Lat, 'f', 6, 64)}
 }
 
 func (s *Service) shareEntity(sc interface{ Scan(...any) error }) (*ShareRow, error) {
@@ -122,6 +136,8 @@ func (s *Service) ShareList(ctx context.Context, dataset string, limit, offset i
 		table, q = "reg_entities", `SELECT `+entityCols+` FROM reg_entities ORDER BY credit_code LIMIT ? OFFSET ?`
 	case "buildings":
 		table, q = "reg_buildings", `SELECT `+buildingCols+` FROM reg_buildings b ORDER BY b.code LIMIT ? OFFSET ?`
+	case "components":
+		table, q = "reg_components", `SELECT `+componentCols+componentFrom+` ORDER BY c.code LIMIT ? OFFSET ?`
 	default:
 		return nil, 0, errs.Invalid("dataset", "enum", "unknown dataset "+dataset, "未知数据集 "+dataset)
 	}
@@ -159,6 +175,12 @@ func (s *Service) ShareList(ctx context.Context, dataset string, limit, offset i
 				return nil, 0, err
 			}
 			out = append(out, ShareRow{Key: b.Code, Values: buildingValues(b), UpdatedAt: time.UnixMilli(b.UpdatedAt)})
+		case "components":
+			c, _, err := scanComponent(rows)
+			if err != nil {
+				return nil, 0, err
+			}
+			out = append(out, ShareRow{Key: c.Code, Values: componentValues(c), UpdatedAt: time.UnixMilli(c.UpdatedAt)})
 		}
 	}
 	return out, total, rows.Err()

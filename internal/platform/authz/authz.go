@@ -124,7 +124,7 @@ var grants = map[Role][]Permission{
 
 // TokenScopes are the permissions an API token may carry. Administrative
 // permissions are never given to machines.
-var TokenScopes = []Permission{DivisionsRead, OrgsRead, UsersRead, RolesRead, RegistryRead, CasesRead, CasesReport, ExchangeRead, ExchangeRequest, ExchangeQuery}
+var TokenScopes = []Permission{DivisionsRead, OrgsRead, UsersRead, RolesRead, RegistryRead, CasesRead, CasesReport, ExchangeRead, ExchangeRequest, ExchangeQuery, ExchangePublish}
 
 // PermissionsOf returns the union of the roles' permissions.
 func PermissionsOf(roles []Role) []Permission {
