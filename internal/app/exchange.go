@@ -81,10 +81,7 @@ func (s exchangeSource) List(ctx context.Context, dataset string, limit, offset 
 }
 
 // exchangeLedger appends the exchange's batch records and proves entries.
-type exchangeLedger struct {
-	l    *ledger.Log
-	hash func([]byte) []byte
-}
+type exchangeLedger struct{ l *ledger.Log }
 
 func (x exchangeLedger) AppendRecord(ctx context.Context, r exchange.LedgerRecord) (int64, string, error) {
 	rc, err := x.l.Append(ctx, ledger.Record{ActorKind: r.ActorKind, ActorID: r.ActorID, ActorName: r.ActorName, OrgID: r.OrgID,

@@ -108,8 +108,7 @@ func TestFederation(t *testing.T) {
 	}
 
 	// Without a grant the city refuses, and says so on its own log.
-	p := refused(t, townStaff, map[string]any{"resource": "SZ-SBCB-001", "key": demo.CitizenIDNumber}, 403, "no-grant")
-	_ = p
+	refused(t, townStaff, map[string]any{"resource": "SZ-SBCB-001", "key": demo.CitizenIDNumber}, 403, "no-grant")
 	refusedAtCity := false
 	for _, a := range accessLog(t, cityHead, "role=provider&outcome=refused") {
 		refusedAtCity = refusedAtCity || (a.ConsumerNode == "320508018" && a.Resource == "SZ-SBCB-001" && a.Reason == "no-grant")

@@ -336,7 +336,7 @@ func (s *Service) sync(ctx context.Context) (*SyncResult, error) {
 	if err := s.call(ctx, parent.URL, "/fed/v1/catalog/view", struct{}{}, &view); err != nil {
 		return nil, err
 	}
-	n, err := s.absorb(ctx, view, parent.ID, "parent")
+	n, err := s.absorb(ctx, view, parent.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -393,7 +393,7 @@ func (s *Service) subtreeCatalog(ctx context.Context, except string) (catalogBod
 
 // absorb stores resources and nodes reported by a neighbour (via):
 // resources are copies with node = their holder; their data stays there.
-func (s *Service) absorb(ctx context.Context, body catalogBody, via, relation string) (int, error) {
+func (s *Service) absorb(ctx context.Context, body catalogBody, via string) (int, error) {
 	n := 0
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		for _, nd := range body.Nodes {
@@ -453,7 +453,6 @@ func (s *Service) absorb(ctx context.Context, body catalogBody, via, relation st
 		}
 		return nil
 	})
-	_ = relation
 	return n, err
 }
 
@@ -607,7 +606,7 @@ func (s *Service) MountFederation(mux *http.ServeMux) {
 		if err := json.Unmarshal(body, &cb); err != nil || cb.From != origin.ID {
 			return nil, errs.Invalid("body", "json", "not a catalog from this node", "目录格式错误")
 		}
-		n, err := s.absorb(ctx, cb, origin.ID, "child")
+		n, err := s.absorb(ctx, cb, origin.ID)
 		if err == nil {
 			s.pushCatalog() // up the tree: the parent learns the new nodes and resources
 		}
