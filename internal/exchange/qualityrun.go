@@ -215,8 +215,8 @@ func (s *Service) Quality(ctx context.Context) (*QualityBoard, error) {
 			return nil, err
 		}
 		b.Resources = append(b.Resources, x)
-		if x.Score < 0 {
-			continue
+		if x.Score < 0 || x.Records == 0 {
+			continue // never checked, or nothing to check: no score to average
 		}
 		sum += x.Score
 		n++

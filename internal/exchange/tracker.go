@@ -119,6 +119,7 @@ type Use struct {
 	Resource     string   `json:"resource"`
 	ResourceName string   `json:"resourceName"`
 	Fields       []string `json:"fields" nullable:"false"`
+	FieldsZh     []string `json:"fieldsZh" nullable:"false" doc:"The fields' Chinese names"`
 	Clear        []string `json:"clear" nullable:"false" doc:"Fields it saw in clear"`
 	Purpose      string   `json:"purpose"`
 	Basis        string   `json:"basis"`
@@ -171,8 +172,18 @@ func (s *Service) Tracker(ctx context.Context, limit, offset int) ([]Use, int, e
 		if err := json.Unmarshal([]byte(body), &ab); err != nil {
 			return nil, 0, err
 		}
+		zh := make([]string, len(ab.Fields))
+		r, _ := s.resource(ctx, ab.ResourceID)
+		for i, f := range ab.Fields {
+			zh[i] = f
+			if r != nil {
+				if it, ok := r.item(f); ok {
+					zh[i] = it.NameZh
+				}
+			}
+		}
 		out = append(out, Use{AccessID: ab.ID, At: ab.At, Subject: subject, Consumer: ab.ConsumerName, ConsumerNode: ab.ConsumerNode,
-			Resource: ab.Resource, ResourceName: ab.ResourceName, Fields: ab.Fields, Clear: nonNil(ab.Clear), Purpose: ab.Purpose,
+			Resource: ab.Resource, ResourceName: ab.ResourceName, Fields: ab.Fields, FieldsZh: zh, Clear: nonNil(ab.Clear), Purpose: ab.Purpose,
 			Basis: ab.Basis, Outcome: ab.Outcome, ProofURL: "/api/v1/exchange/access/" + ab.ID + "/proof", Disputed: disputes > 0})
 	}
 	return out, total, rows.Err()

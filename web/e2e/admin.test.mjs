@@ -33,7 +33,7 @@ describe('administration', () => {
       await login(page, 'sysadmin')
       await page.getByTestId('home-title').waitFor()
       await shot(page, 'console-home')
-      assert.deepEqual(await menuKeys(page), ['home', 'divisions', 'map', 'orgs', 'users', 'roles', 'calendar'])
+      assert.deepEqual(await menuKeys(page), ['home', 'divisions', 'map', 'exCatalog', 'exQuality', 'exNodes', 'orgs', 'users', 'roles', 'calendar'])
 
       const first = await reload(page, '/users', () => page.locator('[data-menu=users]').click())
       await page.waitForURL('**/console/users')
@@ -126,7 +126,25 @@ describe('administration', () => {
       await login(page, 'staff')
       await page.getByTestId('home-title').waitFor()
       const keys = await menuKeys(page)
-      assert.deepEqual(keys, ['home', 'divisions', 'map', 'cases', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'registryImports', 'gridWorkers', 'users'])
+      assert.deepEqual(keys, [
+        'home',
+        'divisions',
+        'map',
+        'cases',
+        'people',
+        'entities',
+        'buildings',
+        'components',
+        'registryChanges',
+        'registryImports',
+        'gridWorkers',
+        'exCatalog',
+        'exRequests',
+        'exGrants',
+        'exAccess',
+        'exQuality',
+        'users',
+      ])
       for (const k of ['orgs', 'roles', 'tokens', 'audit']) assert.equal(await page.locator(`[data-menu=${k}]`).count(), 0, k)
       await page.goto('/console/tokens')
       await page.waitForURL((u) => u.pathname === '/console')

@@ -31,19 +31,34 @@ describe('home path per role', () => {
 })
 
 describe('console menu per role', () => {
-  it('gives sys_admin divisions, the map, orgs, users, roles and the working-day calendar', () => {
-    expect(keysFor('sys_admin')).toEqual(['home', 'divisions', 'map', 'orgs', 'users', 'roles', 'calendar'])
+  it('gives sys_admin divisions, the map, the catalog, quality and the exchange nodes, orgs, users, roles and the working-day calendar', () => {
+    expect(keysFor('sys_admin')).toEqual(['home', 'divisions', 'map', 'exCatalog', 'exQuality', 'exNodes', 'orgs', 'users', 'roles', 'calendar'])
   })
   it('gives sec_admin users, roles and tokens', () => {
     expect(keysFor('sec_admin')).toEqual(['home', 'users', 'roles', 'tokens'])
   })
-  it('gives the auditor the audit log and the ledger', () => {
-    expect(keysFor('auditor')).toEqual(['home', 'audit', 'ledger'])
+  it('gives the auditor the catalog, the access log, quality, the audit log and the ledger', () => {
+    expect(keysFor('auditor')).toEqual(['home', 'exCatalog', 'exAccess', 'exQuality', 'audit', 'ledger'])
     expect(canOpen(['auditor'], 'ledger')).toBe(true)
   })
   it.each(['supervisor', 'leader'])('gives %s the ledger to read as well', (role) => {
     const cases = role === 'supervisor' ? ['cases', 'hotline', 'caseCategories'] : ['cases']
-    expect(keysFor(role)).toEqual(['home', 'divisions', 'map', ...cases, 'people', 'entities', 'buildings', 'components', 'registryChanges', 'users', 'ledger'])
+    expect(keysFor(role)).toEqual([
+      'home',
+      'divisions',
+      'map',
+      ...cases,
+      'people',
+      'entities',
+      'buildings',
+      'components',
+      'registryChanges',
+      'exCatalog',
+      'exAccess',
+      'exQuality',
+      'users',
+      'ledger',
+    ])
     expect(canOpen([role], 'ledger')).toBe(true)
   })
   it.each(['dept_staff', 'dept_head', 'sys_admin', 'sec_admin', 'citizen', 'enterprise', 'grid_worker'])(
@@ -56,7 +71,22 @@ describe('console menu per role', () => {
     expect(menuFor(['auditor']).find((m) => m.key === 'ledger')).toEqual({ key: 'ledger', path: '/console/ledger', label: 'nav.ledger' })
   })
   it.each(['dept_staff', 'dept_head'])('gives %s read-only divisions, the map and users, and base data', (role) => {
-    expect(keysFor(role)).toEqual(['home', 'divisions', 'map', 'cases', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'registryImports', 'gridWorkers', 'users'])
+    const exchange = ['exCatalog', 'exRequests', 'exGrants', 'exAccess', 'exQuality', ...(role === 'dept_head' ? ['exDisputes'] : [])]
+    expect(keysFor(role)).toEqual([
+      'home',
+      'divisions',
+      'map',
+      'cases',
+      'people',
+      'entities',
+      'buildings',
+      'components',
+      'registryChanges',
+      'registryImports',
+      'gridWorkers',
+      ...exchange,
+      'users',
+    ])
     expect(abilities([role])).toEqual({
       editDivisions: false,
       editOrgs: false,
@@ -84,7 +114,26 @@ describe('console menu per role', () => {
     expect(keysFor(role)).toEqual([])
   })
   it('merges the menus of several roles in the canonical order without repeats', () => {
-    expect(keysFor('leader', 'sys_admin')).toEqual(['home', 'divisions', 'map', 'cases', 'people', 'entities', 'buildings', 'components', 'registryChanges', 'orgs', 'users', 'roles', 'calendar', 'ledger'])
+    expect(keysFor('leader', 'sys_admin')).toEqual([
+      'home',
+      'divisions',
+      'map',
+      'cases',
+      'people',
+      'entities',
+      'buildings',
+      'components',
+      'registryChanges',
+      'exCatalog',
+      'exAccess',
+      'exQuality',
+      'exNodes',
+      'orgs',
+      'users',
+      'roles',
+      'calendar',
+      'ledger',
+    ])
   })
 })
 
@@ -144,5 +193,30 @@ describe('cases menus (一网统管)', () => {
       '/console/cases/hotline',
       '/console/cases/categories',
     ])
+  })
+})
+
+describe('data exchange menus (共享交换)', () => {
+  it.each(['dept_staff', 'dept_head', 'supervisor', 'leader', 'auditor', 'sys_admin'])('gives %s (exchange:read) the catalog and quality', (role) => {
+    expect(canOpen([role], 'exCatalog')).toBe(true)
+    expect(canOpen([role], 'exQuality')).toBe(true)
+  })
+  it.each(['dept_staff', 'dept_head'])('gives %s requests and grants', (role) => {
+    expect(canOpen([role], 'exRequests')).toBe(true)
+    expect(canOpen([role], 'exGrants')).toBe(true)
+  })
+  it('gives disputes to heads (exchange:decide) and nodes to sys_admin (exchange:nodes) only', () => {
+    for (const role of ['dept_staff', 'supervisor', 'leader', 'auditor', 'sys_admin', 'sec_admin']) expect(canOpen([role], 'exDisputes'), role).toBe(false)
+    expect(canOpen(['dept_head'], 'exDisputes')).toBe(true)
+    for (const role of ['dept_staff', 'dept_head', 'auditor', 'sec_admin']) expect(canOpen([role], 'exNodes'), role).toBe(false)
+    expect(canOpen(['sys_admin'], 'exNodes')).toBe(true)
+  })
+  it.each(['citizen', 'enterprise', 'grid_worker', 'sec_admin'])('gives %s nothing of the exchange in the console', (role) => {
+    expect(menuFor([role]).filter((m) => m.key.startsWith('ex'))).toEqual([])
+  })
+  it('groups the exchange menus under 共享交换 at /console/exchange/', () => {
+    const items = menuFor(['dept_head', 'sys_admin']).filter((m) => m.group === 'exchange.nav.group')
+    expect(items.map((m) => m.key)).toEqual(['exCatalog', 'exRequests', 'exGrants', 'exAccess', 'exQuality', 'exDisputes', 'exNodes'])
+    for (const m of items) expect(m.path.startsWith('/console/exchange/')).toBe(true)
   })
 })

@@ -1,4 +1,5 @@
 import type zh from './zh-CN'
+import exchange from '../exchange/messages.en'
 
 const en: typeof zh = {
   app: {
@@ -1157,6 +1158,7 @@ const en: typeof zh = {
       tipOrg: 'Unit',
     },
   },
+  exchange,
   docs: {
     title: 'Shuzhi API documentation',
   },

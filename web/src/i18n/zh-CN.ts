@@ -1,3 +1,5 @@
+import exchange from '../exchange/messages.zh'
+
 export default {
   app: {
     name: '数治',
@@ -1155,6 +1157,7 @@ export default {
       tipOrg: '承办',
     },
   },
+  exchange,
   docs: {
     title: '数治 API 文档',
   },

@@ -71,6 +71,7 @@ export type MenuKey =
   | 'map'
   | CasesMenuKey
   | RegistryMenuKey
+  | ExchangeMenuKey
   | 'orgs'
   | 'users'
   | 'roles'
@@ -86,6 +87,10 @@ export type CasesMenuKey = 'cases' | 'hotline' | 'caseCategories'
 // 基础数据 (base data): people, organisations, buildings, components, routed
 // changes, imports and grid-worker assignments.
 export type RegistryMenuKey = 'people' | 'entities' | 'buildings' | 'components' | 'registryChanges' | 'registryImports' | 'gridWorkers'
+
+// 共享交换 (data exchange): the catalog, requests, grants, the access log,
+// data quality, disputes from the data tracker and the federation's nodes.
+export type ExchangeMenuKey = 'exCatalog' | 'exRequests' | 'exGrants' | 'exAccess' | 'exQuality' | 'exDisputes' | 'exNodes'
 
 export interface MenuItem {
   key: MenuKey
@@ -112,6 +117,13 @@ export const menuItems: MenuItem[] = [
   { key: 'registryChanges', path: '/console/registry/changes', label: 'registry.nav.changes', group: 'registry.nav.group' },
   { key: 'registryImports', path: '/console/registry/imports', label: 'registry.nav.imports', group: 'registry.nav.group' },
   { key: 'gridWorkers', path: '/console/registry/grid-workers', label: 'registry.nav.gridWorkers', group: 'registry.nav.group' },
+  { key: 'exCatalog', path: '/console/exchange/catalog', label: 'exchange.nav.catalog', group: 'exchange.nav.group' },
+  { key: 'exRequests', path: '/console/exchange/requests', label: 'exchange.nav.requests', group: 'exchange.nav.group' },
+  { key: 'exGrants', path: '/console/exchange/grants', label: 'exchange.nav.grants', group: 'exchange.nav.group' },
+  { key: 'exAccess', path: '/console/exchange/access', label: 'exchange.nav.access', group: 'exchange.nav.group' },
+  { key: 'exQuality', path: '/console/exchange/quality', label: 'exchange.nav.quality', group: 'exchange.nav.group' },
+  { key: 'exDisputes', path: '/console/exchange/disputes', label: 'exchange.nav.disputes', group: 'exchange.nav.group' },
+  { key: 'exNodes', path: '/console/exchange/nodes', label: 'exchange.nav.nodes', group: 'exchange.nav.group' },
   { key: 'orgs', path: '/console/orgs', label: 'nav.orgs' },
   { key: 'users', path: '/console/users', label: 'nav.users' },
   { key: 'roles', path: '/console/roles', label: 'nav.roles' },
@@ -128,6 +140,12 @@ const staffMenu: MenuKey[] = ['home', 'divisions', 'map', 'users']
 // staff and heads only.
 const registryRead: MenuKey[] = ['people', 'entities', 'buildings', 'components', 'registryChanges']
 const registryWrite: MenuKey[] = ['registryImports', 'gridWorkers']
+// Data exchange, by permission: the catalog, the access log and quality for
+// every exchange:read role; requests and grants for those who request and
+// decide (exchange:request, exchange:decide: staff and heads); disputes for
+// heads (exchange:decide); the federation's nodes for sys_admin (exchange:nodes).
+const exchangeRead: MenuKey[] = ['exCatalog', 'exAccess', 'exQuality']
+const exchangeWork: MenuKey[] = ['exCatalog', 'exRequests', 'exGrants', 'exAccess', 'exQuality']
 
 export const roleMenus: Record<RoleCode, MenuKey[]> = {
   citizen: [],
@@ -136,13 +154,14 @@ export const roleMenus: Record<RoleCode, MenuKey[]> = {
   // Cases: read by units, the operations centre and leaders (cases:read);
   // the hotline intake and the categories for the operations centre
   // (cases:dispatch, cases:configure).
-  dept_staff: [...staffMenu, 'cases', ...registryRead, ...registryWrite],
-  dept_head: [...staffMenu, 'cases', ...registryRead, ...registryWrite],
+  dept_staff: [...staffMenu, 'cases', ...registryRead, ...registryWrite, ...exchangeWork],
+  dept_head: [...staffMenu, 'cases', ...registryRead, ...registryWrite, ...exchangeWork, 'exDisputes'],
   // Supervisors and leaders also read the tamper-evident ledger.
-  supervisor: [...staffMenu, 'cases', 'hotline', 'caseCategories', ...registryRead, 'ledger'],
-  leader: [...staffMenu, 'cases', ...registryRead, 'ledger'],
-  auditor: ['home', 'audit', 'ledger'],
-  sys_admin: ['home', 'divisions', 'map', 'orgs', 'users', 'roles', 'calendar'],
+  supervisor: [...staffMenu, 'cases', 'hotline', 'caseCategories', ...registryRead, ...exchangeRead, 'ledger'],
+  leader: [...staffMenu, 'cases', ...registryRead, ...exchangeRead, 'ledger'],
+  // The auditor reads the whole access log (exchange:audit).
+  auditor: ['home', ...exchangeRead, 'audit', 'ledger'],
+  sys_admin: ['home', 'divisions', 'map', 'exCatalog', 'exQuality', 'exNodes', 'orgs', 'users', 'roles', 'calendar'],
   sec_admin: ['home', 'users', 'roles', 'tokens'],
 }
 

@@ -37,6 +37,15 @@ export const routes: RouteRecordRaw[] = [
       { path: 'registry/changes', component: () => import('@/views/console/registry/ChangesView.vue'), meta: { menu: 'registryChanges', title: 'registry.nav.changes' } },
       { path: 'registry/imports', component: () => import('@/views/console/registry/ImportView.vue'), meta: { menu: 'registryImports', title: 'registry.nav.imports' } },
       { path: 'registry/grid-workers', component: () => import('@/views/console/registry/GridWorkersView.vue'), meta: { menu: 'gridWorkers', title: 'registry.nav.gridWorkers' } },
+      // 共享交换 (data exchange)
+      { path: 'exchange', redirect: '/console/exchange/catalog' },
+      { path: 'exchange/catalog', component: () => import('@/views/console/exchange/CatalogView.vue'), meta: { menu: 'exCatalog', title: 'exchange.nav.catalog' } },
+      { path: 'exchange/requests', component: () => import('@/views/console/exchange/RequestsView.vue'), meta: { menu: 'exRequests', title: 'exchange.nav.requests' } },
+      { path: 'exchange/grants', component: () => import('@/views/console/exchange/GrantsView.vue'), meta: { menu: 'exGrants', title: 'exchange.nav.grants' } },
+      { path: 'exchange/access', component: () => import('@/views/console/exchange/AccessView.vue'), meta: { menu: 'exAccess', title: 'exchange.nav.access' } },
+      { path: 'exchange/quality', component: () => import('@/views/console/exchange/QualityView.vue'), meta: { menu: 'exQuality', title: 'exchange.nav.quality' } },
+      { path: 'exchange/disputes', component: () => import('@/views/console/exchange/DisputesView.vue'), meta: { menu: 'exDisputes', title: 'exchange.nav.disputes' } },
+      { path: 'exchange/nodes', component: () => import('@/views/console/exchange/NodesView.vue'), meta: { menu: 'exNodes', title: 'exchange.nav.nodes' } },
       { path: 'orgs', component: () => import('@/views/console/OrgsView.vue'), meta: { menu: 'orgs', title: 'nav.orgs' } },
       { path: 'users', component: () => import('@/views/console/UsersView.vue'), meta: { menu: 'users', title: 'nav.users' } },
       { path: 'roles', component: () => import('@/views/console/RolesView.vue'), meta: { menu: 'roles', title: 'nav.roles' } },
@@ -56,6 +65,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'mine', component: () => import('@/views/portal/PortalMine.vue'), meta: { title: 'portal.tabs.mine' } },
       { path: 'report', component: () => import('@/views/portal/PortalReport.vue'), meta: { title: 'cases.portal.reportTitle' } },
       { path: 'cases', component: () => import('@/views/portal/PortalCases.vue'), meta: { title: 'cases.portal.mineTitle' } },
+      { path: 'data', component: () => import('@/views/portal/PortalTracker.vue'), meta: { title: 'exchange.nav.tracker' } },
     ],
   },
   {
