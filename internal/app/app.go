@@ -64,6 +64,9 @@ type Core struct {
 // Open builds the core: opens and migrates the database, loads or creates
 // the keys, and constructs the module services.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Core, error) {
+	if cfg.GCPercent > 0 && os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.GCPercent)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}

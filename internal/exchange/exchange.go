@@ -38,7 +38,7 @@ func Migrations() db.Migrations {
 
 // Tables lists the module's tables, dependants first, for demo resets.
 var Tables = []string{"ex_deliveries", "ex_subscriptions", "ex_disputes", "ex_subject_links", "ex_access_subjects", "ex_access",
-	"ex_batches", "ex_grants", "ex_requests", "ex_quality_runs", "ex_rows", "ex_resource_versions", "ex_resources", "ex_nodes"}
+	"ex_batches", "ex_epochs", "ex_grants", "ex_requests", "ex_quality_runs", "ex_rows", "ex_resource_versions", "ex_resources", "ex_nodes"}
 
 // Org is an organisation as the exchange needs it.
 type Org struct {

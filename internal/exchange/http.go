@@ -452,7 +452,7 @@ type Access struct {
 	Reason       string   `json:"reason,omitempty"`
 	Records      int      `json:"records"`
 	Subjects     int      `json:"subjects"`
-	Batch        int64    `json:"batch"`
+	Batch        int64    `json:"batch" doc:"The epoch anchoring it on the ledger (-1: not yet)"`
 	OnLedger     bool     `json:"onLedger"`
 }
 
@@ -483,12 +483,13 @@ func (s *Service) AccessLog(ctx context.Context, role, outcome, resource string,
 		where += " AND (r.code = ? OR r.id = ?)"
 		args = append(args, resource, resource)
 	}
-	from := ` FROM ex_access a LEFT JOIN ex_resources r ON r.id = a.resource_id JOIN ex_batches b ON b.id = a.batch_id WHERE ` + where
+	from := ` FROM ex_access a LEFT JOIN ex_resources r ON r.id = a.resource_id JOIN ex_batches b ON b.id = a.batch_id
+		LEFT JOIN ex_epochs e ON e.seq = b.epoch WHERE ` + where
 	var total int
 	if err := s.db.QueryRow(ctx, `SELECT COUNT(*)`+from, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT a.body, b.seq, b.ledger_index`+from+` ORDER BY a.seq DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	rows, err := s.db.Query(ctx, `SELECT a.body, b.epoch, COALESCE(e.ledger_index, -1)`+from+` ORDER BY a.seq DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -20,13 +20,14 @@ import (
 
 // Accesses are recorded in batches. Every query's record (granted or
 // refused) is queued to one recorder goroutine, which writes all queued
-// records in one transaction: the access rows with their leaf hashes, the
-// subjects they concern, and a batch row with the Merkle root (RFC 6962,
-// the ledger's hash) over the batch's leaves. The query returns only after
-// that commit, so an answered query is always on record. A pump then
-// appends one ledger entry per batch whose payload hash is the batch root;
-// an access is proved by its audit path in the batch plus the ledger's
-// inclusion proof of the batch entry.
+// records in one transaction (the access rows with their leaf hashes and a
+// batch row); the query returns only after that commit, so an answered
+// query is always on record. A pump then gathers the batches committed in
+// the last quarter of a second or so into an epoch and appends one ledger
+// entry per epoch whose payload hash is the RFC 6962 Merkle root (the
+// ledger's hash) over the epoch's access leaves, in access order. An access
+// is proved by its audit path in its epoch plus the ledger's inclusion
+// proof of the epoch's entry.
 
 // maxBatch bounds one batch.
 const maxBatch = 4096
@@ -290,21 +291,30 @@ func auditPath(h merkle.Hasher, m int, leaves []merkle.Hash) []merkle.Hash {
 	return append(auditPath(h, m-k, leaves[k:]), rootOf(h, leaves[:k]))
 }
 
-// PumpBatches appends batches to the ledger until ctx ends: at once after
-// a batch commits here, and every second otherwise.
+// epochEvery is the least time between two epochs of this process: the
+// batches of a quarter of a second share one ledger entry.
+const epochEvery = 250 * time.Millisecond
+
+// maxEpoch bounds the leaves of one epoch (a proof rebuilds its tree).
+const maxEpoch = 16384
+
+// PumpBatches anchors committed batches on the ledger until ctx ends: an
+// epoch at most every 250 ms while batches arrive, and every second
+// otherwise (batches left by another process).
 func (s *Service) PumpBatches(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
+		start := time.Now()
 		for {
 			n, err := s.PumpOnce(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
-					s.log.Warn("exchange: batches to the ledger", "err", err)
+					s.log.Warn("exchange: access epochs to the ledger", "err", err)
 				}
 				break
 			}
-			if n == 0 {
+			if n < maxEpoch {
 				break
 			}
 		}
@@ -312,78 +322,170 @@ func (s *Service) PumpBatches(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.kickBatch:
+			select {
+			case <-time.After(epochEvery - time.Since(start)):
+			case <-ctx.Done():
+				return
+			}
 		case <-t.C:
 		}
 	}
 }
 
-// PumpOnce appends up to 64 waiting batches to the ledger; it returns how
-// many.
+// PumpOnce gathers the committed batches not yet in an epoch into one,
+// appends its root to the ledger, and appends any epoch an earlier attempt
+// left off the ledger; it returns how many leaves it anchored.
 func (s *Service) PumpOnce(ctx context.Context) (int, error) {
-	now := s.nowMs()
-	type b struct {
-		id, root string
-		seq      int64
-		size     int
-		at       int64
+	if err := s.appendPending(ctx); err != nil {
+		return 0, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT id, seq, root, size, created_at FROM ex_batches WHERE ledger_index = -1 AND claimed_at < ? ORDER BY seq LIMIT 64`, now-60000)
+	rows, err := s.db.Query(ctx, `SELECT id, seq, size FROM ex_batches WHERE epoch = -1 ORDER BY seq LIMIT 4096`)
 	if err != nil {
 		return 0, err
 	}
-	var bs []b
+	type batch struct {
+		id   string
+		seq  int64
+		size int
+	}
+	var bs []batch
+	leaves := 0
 	for rows.Next() {
-		var x b
-		if err := rows.Scan(&x.id, &x.seq, &x.root, &x.size, &x.at); err != nil {
+		var b batch
+		if err := rows.Scan(&b.id, &b.seq, &b.size); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		bs = append(bs, x)
+		if leaves > 0 && leaves+b.size > maxEpoch {
+			break
+		}
+		bs = append(bs, b)
+		leaves += b.size
 	}
 	rows.Close()
 	if len(bs) == 0 {
 		return 0, nil
 	}
-	type res struct {
-		i    int
-		idx  int64
-		leaf string
-		err  error
-	}
-	out := make(chan res, len(bs))
-	for i, x := range bs {
-		go func() {
-			idx, leaf, err := s.ledger.AppendRecord(ctx, LedgerRecord{ActorKind: "system", ActorID: "exchange", ActorName: "exchange",
-				Action: "exchange.access.batch", Subject: fmt.Sprintf("batch:%d", x.seq), Purpose: "data-sharing-audit",
-				Basis: "国发〔2016〕51号 政务信息资源共享管理暂行办法", PayloadHash: x.root, Ref: x.id, At: time.UnixMilli(x.at)})
-			out <- res{i, idx, leaf, err}
-		}()
-	}
-	var first error
-	done := make([]res, 0, len(bs))
-	for range bs {
-		r := <-out
-		if r.err != nil {
-			if first == nil {
-				first = r.err
-			}
-			continue
+	// The leaves are read and hashed before taking the writer (committed
+	// rows never change); the transaction only assigns the batches.
+	var hs []merkle.Hash
+	for _, b := range bs {
+		bh, err := s.batchLeaves(ctx, b.seq)
+		if err != nil {
+			return 0, err
 		}
-		done = append(done, r)
+		hs = append(hs, bh...)
 	}
-	// One transaction for all (each would otherwise queue for the writer).
+	root := rootOf(s.ledger.Hasher(), hs)
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		for _, r := range done {
-			if _, err := s.db.Exec(ctx, `UPDATE ex_batches SET ledger_index = ?, ledger_leaf = ? WHERE id = ?`, r.idx, r.leaf, bs[r.i].id); err != nil {
-				return err
-			}
+		var last sql.NullInt64
+		if err := s.db.QueryRow(ctx, `SELECT MAX(seq) FROM ex_epochs`).Scan(&last); err != nil {
+			return err
 		}
-		return nil
+		epoch := last.Int64 + 1
+		args := []any{epoch}
+		for _, b := range bs {
+			args = append(args, b.id)
+		}
+		res, err := s.db.Exec(ctx, `UPDATE ex_batches SET epoch = ? WHERE epoch = -1 AND id IN (`+strings.Repeat(",?", len(bs))[1:]+`)`, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); int(n) != len(bs) {
+			return errs.Conflict("epoch", "another process took these batches", "批次已被其他进程处理")
+		}
+		_, err = s.db.Exec(ctx, `INSERT INTO ex_epochs (seq, size, root, created_at) VALUES (?, ?, ?, ?)`, epoch, len(hs), root.Hex(), s.nowMs())
+		return err
 	})
+	if errors.Is(err, errs.ErrConflict) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}
-	return len(done), first
+	return leaves, s.appendPending(ctx)
+}
+
+// batchLeaves are the leaf hashes of a batch, in access order.
+func (s *Service) batchLeaves(ctx context.Context, seq int64) ([]merkle.Hash, error) {
+	rows, err := s.db.Query(ctx, `SELECT leaf_hash FROM ex_access WHERE seq >= ? AND seq < ? ORDER BY seq`, seq*maxBatch, (seq+1)*maxBatch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []merkle.Hash
+	for rows.Next() {
+		var hx string
+		if err := rows.Scan(&hx); err != nil {
+			return nil, err
+		}
+		h, err := merkle.ParseHexHash(hx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// epochLeaves are the leaf hashes of an epoch's accesses, in access order.
+func (s *Service) epochLeaves(ctx context.Context, epoch int64) ([]merkle.Hash, error) {
+	rows, err := s.db.Query(ctx, `SELECT a.leaf_hash FROM ex_batches b JOIN ex_access a ON a.seq >= b.seq * 4096 AND a.seq < b.seq * 4096 + 4096
+		WHERE b.epoch = ? ORDER BY a.seq`, epoch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []merkle.Hash
+	for rows.Next() {
+		var hx string
+		if err := rows.Scan(&hx); err != nil {
+			return nil, err
+		}
+		h, err := merkle.ParseHexHash(hx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// appendPending appends epochs not yet on the ledger (at least once: a
+// crash between the append and the update appends the epoch again, with
+// the same ref).
+func (s *Service) appendPending(ctx context.Context) error {
+	rows, err := s.db.Query(ctx, `SELECT seq, size, root, created_at FROM ex_epochs WHERE ledger_index = -1 ORDER BY seq LIMIT 64`)
+	if err != nil {
+		return err
+	}
+	type ep struct {
+		seq, at int64
+		size    int
+		root    string
+	}
+	var eps []ep
+	for rows.Next() {
+		var e ep
+		if err := rows.Scan(&e.seq, &e.size, &e.root, &e.at); err != nil {
+			rows.Close()
+			return err
+		}
+		eps = append(eps, e)
+	}
+	rows.Close()
+	for _, e := range eps {
+		idx, leaf, err := s.ledger.AppendRecord(ctx, LedgerRecord{ActorKind: "system", ActorID: "exchange", ActorName: "exchange",
+			Action: "exchange.access.epoch", Subject: fmt.Sprintf("epoch:%d", e.seq), Purpose: "data-sharing-audit",
+			Basis: "国发〔2016〕51号 政务信息资源共享管理暂行办法", PayloadHash: e.root, Ref: fmt.Sprintf("epoch:%d", e.seq), At: time.UnixMilli(e.at)})
+		if err != nil {
+			return err
+		}
+		if _, err := s.db.Exec(ctx, `UPDATE ex_epochs SET ledger_index = ?, ledger_leaf = ? WHERE seq = ?`, idx, leaf, e.seq); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // EntryProof is the ledger's proof of one of its entries against a signed
@@ -403,18 +505,18 @@ type Prover interface {
 	ProveEntry(ctx context.Context, index int64) (*EntryProof, error)
 }
 
-// AccessProof proves one access: its record, its audit path in its batch,
-// and the batch's ledger entry with its inclusion proof.
+// AccessProof proves one access: its record, its audit path in its epoch,
+// and the epoch's ledger entry with its inclusion proof.
 type AccessProof struct {
 	AccessID  string      `json:"accessId"`
 	Record    string      `json:"record" doc:"The access record (canonical JSON, the leaf data)"`
 	LeafHash  string      `json:"leafHash" doc:"hex"`
 	Hasher    string      `json:"hasher" enum:"sha256,sm3"`
-	Batch     int64       `json:"batch"`
-	LeafIndex int         `json:"leafIndex"`
-	BatchSize int         `json:"batchSize"`
-	BatchRoot string      `json:"batchRoot" doc:"hex; the payloadHash of the ledger entry"`
-	BatchPath []string    `json:"batchPath" nullable:"false" doc:"base64 RFC 6962 audit path in the batch"`
+	Batch     int64       `json:"batch" doc:"The epoch (-1 while not yet in one)"`
+	LeafIndex int         `json:"leafIndex" doc:"Position in the epoch"`
+	BatchSize int         `json:"batchSize" doc:"Leaves of the epoch"`
+	BatchRoot string      `json:"batchRoot" doc:"hex root of the epoch; the payloadHash of the ledger entry"`
+	BatchPath []string    `json:"batchPath" nullable:"false" doc:"base64 RFC 6962 audit path in the epoch"`
 	OnLedger  bool        `json:"onLedger" doc:"false while the batch waits for the ledger or its checkpoint"`
 	Ledger    *EntryProof `json:"ledger,omitempty"`
 }
@@ -426,11 +528,10 @@ func (s *Service) ProveAccess(ctx context.Context, prover Prover, id string) (*A
 	if p == nil {
 		return nil, errs.Unauthenticated("login required", "请先登录")
 	}
-	var body, leaf, batchID, root string
-	var leafIdx, size int
-	var seq, lidx int64
-	err := s.db.QueryRow(ctx, `SELECT a.body, a.leaf_hash, a.leaf, a.batch_id, b.seq, b.size, b.root, b.ledger_index
-		FROM ex_access a JOIN ex_batches b ON b.id = a.batch_id WHERE a.id = ?`, id).Scan(&body, &leaf, &leafIdx, &batchID, &seq, &size, &root, &lidx)
+	var body, leaf string
+	var aseq, epoch int64
+	err := s.db.QueryRow(ctx, `SELECT a.body, a.leaf_hash, a.seq, b.epoch FROM ex_access a JOIN ex_batches b ON b.id = a.batch_id WHERE a.id = ?`, id).
+		Scan(&body, &leaf, &aseq, &epoch)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.NotFound("access", id)
 	}
@@ -444,32 +545,36 @@ func (s *Service) ProveAccess(ctx context.Context, prover Prover, id string) (*A
 	if err := s.maySeeAccess(ctx, p, &ab); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT leaf_hash FROM ex_access WHERE seq >= ? AND seq < ? ORDER BY seq`, seq*maxBatch, (seq+1)*maxBatch)
+	h := s.ledger.Hasher()
+	out := &AccessProof{AccessID: id, Record: body, LeafHash: leaf, Hasher: h.Name(), Batch: epoch, BatchPath: []string{}}
+	if epoch < 0 {
+		return out, nil // not yet in an epoch: no path to show
+	}
+	var root string
+	var lidx int64
+	if err := s.db.QueryRow(ctx, `SELECT root, ledger_index FROM ex_epochs WHERE seq = ?`, epoch).Scan(&root, &lidx); err != nil {
+		return nil, err
+	}
+	leaves, err := s.epochLeaves(ctx, epoch)
 	if err != nil {
 		return nil, err
 	}
-	leaves := make([]merkle.Hash, 0, size)
-	for rows.Next() {
-		var hx string
-		if err := rows.Scan(&hx); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		lh, err := merkle.ParseHexHash(hx)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		leaves = append(leaves, lh)
-	}
-	rows.Close()
-	h := s.ledger.Hasher()
 	if rootOf(h, leaves).Hex() != root {
-		return nil, fmt.Errorf("exchange: batch %d does not match its root", seq)
+		return nil, fmt.Errorf("exchange: epoch %d does not match its root", epoch)
+	}
+	leafIdx := -1
+	for i, x := range leaves {
+		if x.Hex() == leaf {
+			leafIdx = i
+			break
+		}
+	}
+	if leafIdx < 0 {
+		return nil, fmt.Errorf("exchange: access %s is not in epoch %d", id, epoch)
 	}
 	path := auditPath(h, leafIdx, leaves)
-	out := &AccessProof{AccessID: id, Record: body, LeafHash: leaf, Hasher: h.Name(), Batch: seq, LeafIndex: leafIdx, BatchSize: size,
-		BatchRoot: root, BatchPath: make([]string, len(path))}
+	out.LeafIndex, out.BatchSize, out.BatchRoot = leafIdx, len(leaves), root
+	out.BatchPath = make([]string, len(path))
 	for i, x := range path {
 		out.BatchPath[i] = base64.StdEncoding.EncodeToString(x[:])
 	}

@@ -117,21 +117,31 @@ CREATE TABLE ex_grants (
 CREATE INDEX ex_grants_consumer ON ex_grants (consumer_org);
 CREATE INDEX ex_grants_resource ON ex_grants (resource_id);
 
--- Batches of access records: one ledger entry per batch carries the batch's
--- Merkle root; each access is a leaf of its batch.
+-- Batches of access records: what one commit of the recorder wrote.
 CREATE TABLE ex_batches (
     id           TEXT PRIMARY KEY,
     seq          BIGINT NOT NULL UNIQUE,
     size         INTEGER NOT NULL,
+    root         TEXT NOT NULL,                -- hex Merkle root of the batch's leaves
+    created_at   BIGINT NOT NULL,
+    epoch        BIGINT NOT NULL DEFAULT -1,   -- the epoch anchoring it on the ledger (-1: not yet)
+    indexed      INTEGER NOT NULL DEFAULT 0    -- subjects written to ex_access_subjects
+);
+CREATE INDEX ex_batches_epoch ON ex_batches (epoch, seq);
+CREATE INDEX ex_batches_unindexed ON ex_batches (indexed, created_at);
+
+-- Epochs: the batches committed in a quarter of a second or so, anchored by
+-- one ledger entry whose payload hash is the Merkle root over all their
+-- access leaves (in access order).
+CREATE TABLE ex_epochs (
+    seq          BIGINT PRIMARY KEY,
+    size         INTEGER NOT NULL,             -- leaves
     root         TEXT NOT NULL,                -- hex
     created_at   BIGINT NOT NULL,
     ledger_index BIGINT NOT NULL DEFAULT -1,   -- -1: not yet on the ledger
-    ledger_leaf  TEXT NOT NULL DEFAULT '',
-    claimed_at   BIGINT NOT NULL DEFAULT 0,
-    indexed      INTEGER NOT NULL DEFAULT 0    -- subjects written to ex_access_subjects
+    ledger_leaf  TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX ex_batches_pending ON ex_batches (ledger_index, seq);
-CREATE INDEX ex_batches_unindexed ON ex_batches (indexed, created_at);
+CREATE INDEX ex_epochs_pending ON ex_epochs (ledger_index, seq);
 
 -- The subjects (persons, enterprises) an access concerned: the data
 -- tracker's index, written after the access rows, a batch at a time.

@@ -102,12 +102,14 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	// ledger's sequencer); checkpointWAL does it in the background instead.
 	// cache_size(-65536): 64 MiB of page cache per connection (the default
 	// 2 MiB spills to the WAL in the middle of bulk loads), temp_store in
-	// memory for sorts. mmap_size: reads of the first 2 GiB of the file
-	// (the most this SQLite build maps) are memory accesses instead of a
-	// pread each; writes still go through the WAL. It halved the ledger's
-	// cold inclusion proofs at 1M entries (docs/PERFORMANCE.md, issue 3).
+	// memory for sorts. mmap_size(0): no memory-mapped reads. With
+	// writes arriving all the time, SQLite unmaps and remaps the file at
+	// the start of every read transaction that follows another connection's
+	// commit (munmap was 8 % of the CPU of governed lookups, and each one
+	// stalls every thread with a TLB shootdown); reads through its own page
+	// cache are as fast for the ledger's cold proofs (docs/PERFORMANCE.md).
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(ON)", "synchronous(NORMAL)", "wal_autocheckpoint(0)",
-		"cache_size(-65536)", "temp_store(MEMORY)", "mmap_size(2147418112)"} {
+		"cache_size(-65536)", "temp_store(MEMORY)", "mmap_size(0)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlocks
