@@ -60,6 +60,7 @@ func TestExchange(t *testing.T) {
 			t.Run("a provider's own system answers through the platform", func(t *testing.T) { testHTTPProvider(t, e) })
 			t.Run("subscribers receive changes by signed webhook, retried", func(t *testing.T) { testWebhook(t, e) })
 			t.Run("objections and corrections reach the provider with a deadline", func(t *testing.T) { testDisputes(t, e) })
+			t.Run("pending requests are reminded near their deadline and escalated after it, on the ledger", func(t *testing.T) { testRequestDeadlines(t, e) })
 		})
 	}
 }
@@ -697,5 +698,47 @@ func testDisputes(t *testing.T, e *apptest.Env) {
 	// Another citizen's account has no link and no tracker rows.
 	if r := e.Login(t, "enterprise").Do("POST", "/api/v1/exchange/tracker/disputes", map[string]any{"kind": "objection", "accessId": access, "text": "异议"}); r.Status != 422 {
 		t.Fatalf("objection to someone else's access: %d %s", r.Status, r.Body)
+	}
+}
+
+func testRequestDeadlines(t *testing.T, e *apptest.Env) {
+	mz := e.Login(t, "mzstaff")
+	q := request(t, mz, map[string]any{"resource": "GA-HJRK-001", "fields": []string{"status"}, "purpose": "救助对象人口状态核对", "basis": "《社会救助暂行办法》第十一条"})
+	ctx := context.Background()
+	setDue := func(d time.Duration) {
+		if _, err := e.Server.DB.Exec(ctx, `UPDATE ex_requests SET due_at = ? WHERE id = ?`, time.Now().Add(d).UnixMilli(), q.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got struct {
+		Reminded, Escalated, Overdue bool
+	}
+	// Ten working days away: nothing to do.
+	if _, _, err := e.Server.Exchange.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mz.Do("GET", "/api/v1/exchange/requests/"+q.ID, nil).JSON(&got)
+	if got.Reminded || got.Escalated {
+		t.Fatalf("a fresh request was reminded or escalated: %+v", got)
+	}
+	setDue(time.Hour) // less than three working days left
+	if _, _, err := e.Server.Exchange.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mz.Do("GET", "/api/v1/exchange/requests/"+q.ID, nil).JSON(&got)
+	if !got.Reminded || got.Escalated {
+		t.Fatalf("near the deadline: %+v", got)
+	}
+	setDue(-time.Hour)
+	if _, _, err := e.Server.Exchange.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mz.Do("GET", "/api/v1/exchange/requests/"+q.ID, nil).JSON(&got)
+	if !got.Escalated || !got.Overdue {
+		t.Fatalf("after the deadline: %+v", got)
+	}
+	acts := ledgerActions(t, e, "request:"+q.ID, 2)
+	if !slicesContain(acts, "exchange.request.remind") || !slicesContain(acts, "exchange.request.escalate") {
+		t.Fatalf("ledger: %v", acts)
 	}
 }
