@@ -28,7 +28,7 @@ type nearCase struct {
 	state                             State
 	lon, lat                          float64
 	created                           int64
-	grams                             map[string]struct{}
+	grams                             []uint64
 }
 
 const (
@@ -115,6 +115,10 @@ func (s *Service) ensureNear(ctx context.Context) error {
 // duplicates finds open cases that may be the same thing as c: the same
 // component, or within 300 m in the last 7 days with similar text or,
 // within 50 m, the same category. Nearest first, at most 5.
+// maxNear bounds how many of the nearest open cases a report is compared
+// with.
+const maxNear = 64
+
 func (s *Service) duplicates(ctx context.Context, c *Case) ([]Suggestion, error) {
 	if err := s.ensureNear(ctx); err != nil {
 		return nil, err
@@ -123,7 +127,7 @@ func (s *Service) duplicates(ctx context.Context, c *Case) ([]Suggestion, error)
 	since := c.CreatedAt - dupWindow.Milliseconds()
 	dLat := dupRadiusM / 111_320
 	dLon := dLat / math.Max(0.1, math.Cos(c.Lat*math.Pi/180))
-	var grams map[string]struct{}
+	var grams []uint64
 	s.near.mu.RLock()
 	consider := func(nc *nearCase) {
 		if nc.id == c.ID || nc.created < since {
@@ -151,9 +155,22 @@ func (s *Service) duplicates(ctx context.Context, c *Case) ([]Suggestion, error)
 		}
 		out = append(out, sg)
 	}
-	s.near.tree.Search([2]float64{c.Lon - dLon, c.Lat - dLat}, [2]float64{c.Lon + dLon, c.Lat + dLat}, func(_, _ [2]float64, nc *nearCase) bool {
+	// Nearest first, at most maxNear of them: in a surge thousands of open
+	// cases lie within the radius, and comparing with every one made each
+	// report slower than the last.
+	pt := [2]float64{c.Lon, c.Lat}
+	seen := 0
+	far := dLon*dLon + dLat*dLat // squared degrees: beyond it everything is outside the box
+	s.near.tree.Nearby(rtree.BoxDist[float64, *nearCase](pt, pt, nil), func(min, _ [2]float64, nc *nearCase, dist float64) bool {
+		if dist > far {
+			return false
+		}
+		if math.Abs(min[0]-c.Lon) > dLon || math.Abs(min[1]-c.Lat) > dLat {
+			return true
+		}
 		consider(nc)
-		return true
+		seen++
+		return seen < maxNear
 	})
 	if c.Component != "" {
 		for _, nc := range s.near.byID { // the same component reported from afar (rare: components have one place)

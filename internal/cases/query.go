@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
@@ -315,7 +316,7 @@ func distanceM(lon1, lat1, lon2, lat2 float64) float64 {
 }
 
 // bigrams are the character bigrams of a text without spaces and punctuation.
-func bigrams(s string) map[string]struct{} {
+func bigrams(s string) []uint64 {
 	var rs []rune
 	for _, r := range s {
 		if r > 127 || (r >= '0' && r <= '9') || (r|0x20 >= 'a' && r|0x20 <= 'z') {
@@ -324,22 +325,34 @@ func bigrams(s string) map[string]struct{} {
 			}
 		}
 	}
-	m := make(map[string]struct{}, len(rs))
-	for i := 0; i+1 < len(rs); i++ {
-		m[string(rs[i:i+2])] = struct{}{}
+	if len(rs) < 2 {
+		return nil
 	}
-	return m
+	out := make([]uint64, 0, len(rs)-1)
+	for i := 0; i+1 < len(rs); i++ {
+		out = append(out, uint64(rs[i])<<32|uint64(rs[i+1]))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
-// dice is the Dice coefficient of two bigram sets.
-func dice(a, b map[string]struct{}) float64 {
+// dice is the Dice coefficient of two bigram sets (sorted, without
+// repeats): a merge, no hashing.
+func dice(a, b []uint64) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
-	n := 0
-	for g := range a {
-		if _, ok := b[g]; ok {
+	n, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] == b[j]:
 			n++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
 		}
 	}
 	return 2 * float64(n) / float64(len(a)+len(b))
