@@ -14,6 +14,7 @@ import (
 
 	"github.com/shuzhi-gov/shuzhi/internal/exchange/quality"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/idcode"
 )
@@ -315,7 +316,7 @@ func (s *Service) CreateResource(ctx context.Context, in NewResource) (*Resource
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.db.Exec(ctx, `INSERT INTO ex_resources (`+resourceCols+`, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			append(resourceArgs(r), p.ID)...); err != nil {
-			if isUnique(err) {
+			if db.IsUniqueViolation(err) {
 				return errs.Conflict("code", "a resource with this code exists", "该资源代码已存在")
 			}
 			return err
@@ -329,10 +330,6 @@ func (s *Service) CreateResource(ctx context.Context, in NewResource) (*Resource
 		return nil, err
 	}
 	return r, nil
-}
-
-func isUnique(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "unique"))
 }
 
 func applyInput(r *Resource, in NewResource, prov *Org) {
@@ -581,7 +578,7 @@ func (s *Service) Catalog(ctx context.Context, f CatalogFilter, limit, offset in
 	var args []any
 	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
 	if f.Q != "" {
-		like := "%" + likeEscape(f.Q) + "%"
+		like := db.Like(f.Q)
 		add(`(name LIKE ? ESCAPE '\' OR code LIKE ? ESCAPE '\' OR summary LIKE ? ESCAPE '\' OR items LIKE ? ESCAPE '\' OR provider_name LIKE ? ESCAPE '\')`, like, like, like, like, like)
 	}
 	if f.Dept != "" {
@@ -643,11 +640,6 @@ func (s *Service) Catalog(ctx context.Context, f CatalogFilter, limit, offset in
 		out = append(out, *r)
 	}
 	return out, total, rows.Err()
-}
-
-func likeEscape(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
 }
 
 // maskValue applies an item's mask to a value.

@@ -16,11 +16,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/httpx"
 )
@@ -205,7 +207,7 @@ func (s *Service) Invite(ctx context.Context, in NodeInvite) (*Invitation, error
 		}
 		if _, err := s.db.Exec(ctx, `INSERT INTO ex_nodes (id, name, level, url, public_key, relation, via, status, invite_hash, updated_at)
 			VALUES (?, ?, ?, '', '', 'child', ?, 'invited', ?, ?)`, in.ID, in.Name, in.Level, in.ID, hex.EncodeToString(sum[:]), s.nowMs()); err != nil {
-			if isUnique(err) {
+			if db.IsUniqueViolation(err) {
 				return errs.Conflict("id", "that node is already registered", "该节点已注册")
 			}
 			return err
@@ -899,7 +901,7 @@ func (s *Service) queryRemote(ctx context.Context, p *authz.Principal, r *Resour
 	}
 	var clear []string
 	for _, f := range a.Fields {
-		if it, ok := r.item(f); ok && it.Personal != "" && !contains(a.Masked, f) {
+		if it, ok := r.item(f); ok && it.Personal != "" && !slices.Contains(a.Masked, f) {
 			clear = append(clear, f)
 		}
 	}
@@ -910,15 +912,6 @@ func (s *Service) queryRemote(ctx context.Context, p *authz.Principal, r *Resour
 	a.Node = r.Node
 	a.AccessID = id
 	return a, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // fedQuery: a query from another node; answered here under the grant that

@@ -144,7 +144,7 @@ func canonical(b *accessBody) []byte {
 
 func (r *recorder) write(batch []pendingAccess) {
 	id, err := r.writeBatch(batch)
-	if err != nil && isUnique(err) {
+	if err != nil && db.IsUniqueViolation(err) {
 		r.resetSeq()
 		id, err = r.writeBatch(batch)
 	}
@@ -202,9 +202,12 @@ func (r *recorder) writeBatch(batch []pendingAccess) (string, error) {
 		bodies[i] = canonical(pa.body)
 		leaves[i] = h.LeafHash(bodies[i])
 	}
-	root := rootOf(h, leaves)
+	root, err := rootOf(h, leaves)
+	if err != nil {
+		return "", err
+	}
 	batchID := newID()
-	err := s.db.InTx(context.Background(), func(ctx context.Context) error {
+	err = s.db.InTx(context.Background(), func(ctx context.Context) error {
 		st := s.db.Stmts(ctx)
 		defer st.Close()
 		seq, err := r.nextSeq(ctx)
@@ -258,37 +261,48 @@ func (r *recorder) resetSeq() {
 	r.seqMu.Unlock()
 }
 
-// rootOf is the RFC 6962 root of a list of leaf hashes.
-func rootOf(h merkle.Hasher, leaves []merkle.Hash) merkle.Hash {
-	switch len(leaves) {
-	case 0:
-		return h.EmptyHash()
-	case 1:
-		return leaves[0]
-	}
-	k := split(len(leaves))
-	return h.NodeHash(rootOf(h, leaves[:k]), rootOf(h, leaves[k:]))
+// leafTree is the RFC 6962 tree over a batch's or an epoch's leaves, kept
+// as the stored hashes of ledger/merkle's (tlog's) layout, so that its root
+// and paths come from the same functions as the ledger's.
+type leafTree struct {
+	h      merkle.Hasher
+	n      int64
+	stored []merkle.Hash
 }
 
-// split is the largest power of two smaller than n (RFC 6962 §2.1).
-func split(n int) int {
-	k := 1
-	for k<<1 < n {
-		k <<= 1
+func newLeafTree(h merkle.Hasher, leaves []merkle.Hash) (*leafTree, error) {
+	t := &leafTree{h: h, n: int64(len(leaves)), stored: make([]merkle.Hash, 0, 2*len(leaves))}
+	for i, l := range leaves {
+		hs, err := merkle.StoredHashes(h, int64(i), l, t)
+		if err != nil {
+			return nil, err
+		}
+		t.stored = append(t.stored, hs...)
 	}
-	return k
+	return t, nil
 }
 
-// auditPath is the RFC 6962 audit path of leaf m in leaves.
-func auditPath(h merkle.Hasher, m int, leaves []merkle.Hash) []merkle.Hash {
-	if len(leaves) <= 1 {
-		return nil
+// ReadHashes implements merkle.HashReader.
+func (t *leafTree) ReadHashes(indexes []int64) ([]merkle.Hash, error) {
+	out := make([]merkle.Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= int64(len(t.stored)) {
+			return nil, fmt.Errorf("exchange: stored hash %d not in a tree of %d leaves", x, t.n)
+		}
+		out[i] = t.stored[x]
 	}
-	k := split(len(leaves))
-	if m < k {
-		return append(auditPath(h, m, leaves[:k]), rootOf(h, leaves[k:]))
+	return out, nil
+}
+
+func (t *leafTree) root() (merkle.Hash, error) { return merkle.TreeHash(t.h, t.n, t) }
+
+// rootOf is the root of a list of leaf hashes.
+func rootOf(h merkle.Hasher, leaves []merkle.Hash) (merkle.Hash, error) {
+	t, err := newLeafTree(h, leaves)
+	if err != nil {
+		return merkle.Hash{}, err
 	}
-	return append(auditPath(h, m-k, leaves[k:]), rootOf(h, leaves[:k]))
+	return t.root()
 }
 
 // epochEvery is the least time between two epochs of this process: the
@@ -376,7 +390,10 @@ func (s *Service) PumpOnce(ctx context.Context) (int, error) {
 		}
 		hs = append(hs, bh...)
 	}
-	root := rootOf(s.ledger.Hasher(), hs)
+	root, err := rootOf(s.ledger.Hasher(), hs)
+	if err != nil {
+		return 0, err
+	}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		var last sql.NullInt64
 		if err := s.db.QueryRow(ctx, `SELECT MAX(seq) FROM ex_epochs`).Scan(&last); err != nil {
@@ -406,9 +423,8 @@ func (s *Service) PumpOnce(ctx context.Context) (int, error) {
 	return leaves, s.appendPending(ctx)
 }
 
-// batchLeaves are the leaf hashes of a batch, in access order.
-func (s *Service) batchLeaves(ctx context.Context, seq int64) ([]merkle.Hash, error) {
-	rows, err := s.db.Query(ctx, `SELECT leaf_hash FROM ex_access WHERE seq >= ? AND seq < ? ORDER BY seq`, seq*maxBatch, (seq+1)*maxBatch)
+// scanLeaves reads a query's hex leaf hashes.
+func scanLeaves(rows *sql.Rows, err error) ([]merkle.Hash, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -428,27 +444,17 @@ func (s *Service) batchLeaves(ctx context.Context, seq int64) ([]merkle.Hash, er
 	return out, rows.Err()
 }
 
+// batchLeaves are the leaf hashes of a batch, in access order.
+func (s *Service) batchLeaves(ctx context.Context, seq int64) ([]merkle.Hash, error) {
+	rows, err := s.db.Query(ctx, `SELECT leaf_hash FROM ex_access WHERE seq >= ? AND seq < ? ORDER BY seq`, seq*maxBatch, (seq+1)*maxBatch)
+	return scanLeaves(rows, err)
+}
+
 // epochLeaves are the leaf hashes of an epoch's accesses, in access order.
 func (s *Service) epochLeaves(ctx context.Context, epoch int64) ([]merkle.Hash, error) {
 	rows, err := s.db.Query(ctx, `SELECT a.leaf_hash FROM ex_batches b JOIN ex_access a ON a.seq >= b.seq * 4096 AND a.seq < b.seq * 4096 + 4096
 		WHERE b.epoch = ? ORDER BY a.seq`, epoch)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []merkle.Hash
-	for rows.Next() {
-		var hx string
-		if err := rows.Scan(&hx); err != nil {
-			return nil, err
-		}
-		h, err := merkle.ParseHexHash(hx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return scanLeaves(rows, err)
 }
 
 // appendPending appends epochs not yet on the ledger (at least once: a
@@ -559,7 +565,11 @@ func (s *Service) ProveAccess(ctx context.Context, prover Prover, id string) (*A
 	if err != nil {
 		return nil, err
 	}
-	if rootOf(h, leaves).Hex() != root {
+	tree, err := newLeafTree(h, leaves)
+	if err != nil {
+		return nil, err
+	}
+	if r, err := tree.root(); err != nil || r.Hex() != root {
 		return nil, fmt.Errorf("exchange: epoch %d does not match its root", epoch)
 	}
 	leafIdx := -1
@@ -572,7 +582,10 @@ func (s *Service) ProveAccess(ctx context.Context, prover Prover, id string) (*A
 	if leafIdx < 0 {
 		return nil, fmt.Errorf("exchange: access %s is not in epoch %d", id, epoch)
 	}
-	path := auditPath(h, leafIdx, leaves)
+	path, err := merkle.ProveRecord(h, tree.n, int64(leafIdx), tree)
+	if err != nil {
+		return nil, err
+	}
 	out.LeafIndex, out.BatchSize, out.BatchRoot = leafIdx, len(leaves), root
 	out.BatchPath = make([]string, len(path))
 	for i, x := range path {
