@@ -111,7 +111,8 @@ if [[ "$SKIP" != *" tessera "* ]]; then
   done
 fi
 
-# 3. Inclusion proofs: 2,000 proofs per run (cold: 2,000 distinct leaf tiles).
+# 3. Inclusion proofs: 2,000 proofs per run (fresh, cold, disk: 2,000 distinct
+#    leaf tiles each; cold and disk after up to 5,000 proofs of other tiles).
 if [[ "$SKIP" != *" proofs "* ]]; then
   bench "$work/ledger.test" '^BenchmarkProveInclusion$' 2000x SHUZHI_BENCH_PROOF_SIZES="$PROOF_SIZES" SHUZHI_BENCH_PROOF_DIR="$work/proofs"
 fi

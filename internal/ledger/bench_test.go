@@ -9,7 +9,7 @@ package ledger
 // Sub-benchmarks:
 //
 //	BenchmarkAppend/{sqlite,sqlite-syncfull,postgres}/writers={1,64,1024}[/profile=gm]
-//	BenchmarkProveInclusion/size={N}/{cold,warm}
+//	BenchmarkProveInclusion/size={N}/{fresh,cold,disk,warm}
 //
 // sqlite is the platform's setting (WAL, synchronous=NORMAL); sqlite-syncfull
 // is the same database with PRAGMA synchronous=FULL applied to every
@@ -29,7 +29,9 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -439,15 +441,28 @@ func BenchmarkProveInclusion(b *testing.B) {
 	for _, n := range proofSizes(b) {
 		b.Run(fmt.Sprintf("size=%d", n), func(b *testing.B) {
 			dir := buildProofLog(b, n)
-			// cold: a freshly opened (read-only) log per benchmark run, so
-			// its tile cache is empty; random indexes, each in a level-0
-			// tile not proved before in this run (so every proof reads at
-			// least its leaf tile from the database). The OS page cache is
-			// not dropped.
-			b.Run("cold", func(b *testing.B) { benchProve(b, dir, false) })
+			// Every mode opens the log afresh (read-only), so its tile cache
+			// holds only the upper tiles Open preloads, and proves random
+			// indexes.
+			//
+			// fresh: each timed proof in a level-0 tile not proved before
+			// in the process (so every proof reads its leaf tile from the
+			// database), starting right after Open: the process's caches
+			// (the leaf-tile cache, SQLite's page cache) grow into new
+			// memory as it goes. The OS page cache holds the database file
+			// (read through once before timing).
+			b.Run("fresh", func(b *testing.B) { benchProve(b, dir, proveFresh) })
+			// cold: the same, after up to 5,000 proofs of other leaf tiles,
+			// so that those caches are full and recycle memory as in a
+			// server that has run for a while.
+			b.Run("cold", func(b *testing.B) { benchProve(b, dir, proveCold) })
+			// disk: cold, with the database file dropped from the OS page
+			// cache (posix_fadvise DONTNEED) before timing: each leaf tile
+			// comes from the disk.
+			b.Run("disk", func(b *testing.B) { benchProve(b, dir, proveDisk) })
 			// warm: 1,000 random indexes proved once before timing, then
 			// proved again in turn.
-			b.Run("warm", func(b *testing.B) { benchProve(b, dir, true) })
+			b.Run("warm", func(b *testing.B) { benchProve(b, dir, proveWarm) })
 		})
 	}
 	if proofRoot.tmp {
@@ -457,8 +472,30 @@ func BenchmarkProveInclusion(b *testing.B) {
 	}
 }
 
-func benchProve(b *testing.B, dir string, warm bool) {
+type proveMode int
+
+const (
+	proveFresh proveMode = iota
+	proveCold
+	proveDisk
+	proveWarm
+)
+
+// proofWarmup is how many proofs of other leaf tiles the cold and disk modes
+// make before timing: more than the leaf-tile cache (4,096 tiles) and
+// SQLite's page cache (64 MiB, about 4,000 tiles) hold.
+const proofWarmup = 5000
+
+func benchProve(b *testing.B, dir string, mode proveMode) {
 	ctx := context.Background()
+	dbFile := filepath.Join(dir, "shuzhi.db")
+	if mode != proveWarm {
+		// Into the OS page cache, whatever the machine evicted since the
+		// log was built.
+		if err := readThrough(dbFile); err != nil {
+			b.Fatal(err)
+		}
+	}
 	d, err := db.Open(ctx, db.Options{DataDir: dir})
 	if err != nil {
 		b.Fatal(err)
@@ -478,7 +515,7 @@ func benchProve(b *testing.B, dir string, warm bool) {
 	}
 	rng := rand.New(rand.NewPCG(uint64(size), uint64(time.Now().UnixNano())))
 	var idx []int64
-	if warm {
+	if mode == proveWarm {
 		for range 1000 {
 			idx = append(idx, rng.Int64N(size))
 		}
@@ -488,13 +525,31 @@ func benchProve(b *testing.B, dir string, warm bool) {
 			}
 		}
 	} else {
-		tiles := (size + 255) / 256
-		if int64(b.N) > tiles {
-			b.Fatalf("cold: at most %d proofs (one per level-0 tile) at size %d; use a smaller -benchtime", tiles, size)
+		tiles := int((size + 255) / 256)
+		if b.N > tiles {
+			b.Fatalf("at most %d proofs (one per level-0 tile) at size %d; use a smaller -benchtime", tiles, size)
 		}
-		for _, t := range rng.Perm(int(tiles))[:b.N] {
-			i := int64(t)*256 + rng.Int64N(256)
-			idx = append(idx, min(i, size-1))
+		warmup := 0
+		if mode != proveFresh {
+			warmup = min(proofWarmup, tiles-b.N)
+		}
+		for k, t := range rng.Perm(tiles)[:warmup+b.N] {
+			i := min(int64(t)*256+rng.Int64N(256), size-1)
+			if k < warmup {
+				if _, err := l.ProveInclusion(ctx, i, size); err != nil {
+					b.Fatal(err)
+				}
+				continue
+			}
+			idx = append(idx, i)
+		}
+		if warmup > 0 {
+			b.ReportMetric(float64(warmup), "warmupProofs")
+		}
+		if mode == proveDisk {
+			if err := dropFromPageCache(dbFile); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	hashes, dbReads := countProofReads(b, l, idx[0], size)
@@ -522,6 +577,24 @@ func benchProve(b *testing.B, dir string, warm bool) {
 	b.ReportMetric(float64(ru1.Minflt-ru0.Minflt)/float64(b.N), "minflt/proof")
 	b.ReportMetric(float64(hashes), "hashes/proof")
 	b.ReportMetric(float64(dbReads), "tileSELECTs/proof")
+}
+
+// readThrough reads a file to its end (into the OS page cache).
+func readThrough(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	for {
+		if _, err := f.Read(buf); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
 }
 
 // countProofReads makes the reads ProveInclusion makes for (index, size)

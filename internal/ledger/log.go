@@ -142,6 +142,9 @@ func Open(ctx context.Context, d *db.DB, prof *crypto.Profile, opts Options) (*L
 	if err := l.load(ctx); err != nil {
 		return nil, err
 	}
+	if err := l.preloadUpper(ctx); err != nil {
+		return nil, err
+	}
 	if opts.ReadOnly {
 		close(l.stop)
 		close(l.stopped)

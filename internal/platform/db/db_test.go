@@ -2,7 +2,9 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"path/filepath"
 	"testing"
 	"testing/fstest"
 
@@ -122,5 +124,50 @@ func TestDialectOverride(t *testing.T) {
 	}}})
 	if err != nil || len(plan) != 1 || plan[0].SQL != "sqlite" {
 		t.Fatalf("plan = %+v, err %v", plan, err)
+	}
+}
+
+// A new SQLite database gets 8 KiB pages in WAL mode; an existing file keeps
+// the page size it was created with.
+func TestSQLitePageSize(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pragmas := func(d *db.DB) (size int, mode string) {
+		t.Helper()
+		if err := d.QueryRow(ctx, `PRAGMA page_size`).Scan(&size); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.QueryRow(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		return size, mode
+	}
+	dir := t.TempDir()
+	d, err := db.Open(ctx, db.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size, mode := pragmas(d); size != 8192 || mode != "wal" {
+		t.Fatalf("new database: page_size %d, journal_mode %q; want 8192, wal", size, mode)
+	}
+	d.Close()
+
+	// A 4 KiB database made by an earlier version stays as it is.
+	old := filepath.Join(t.TempDir(), "old.db")
+	c, err := sql.Open("sqlite", "file:"+old+"?_pragma=page_size(4096)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(`CREATE TABLE t (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	d, err = db.Open(ctx, db.Options{DSN: "file:" + old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if size, _ := pragmas(d); size != 4096 {
+		t.Fatalf("existing database: page_size %d, want 4096 kept", size)
 	}
 }

@@ -1,0 +1,104 @@
+package ledger
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"testing"
+
+	"github.com/shuzhi-gov/shuzhi/internal/ledger/merkle"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/crypto"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db/dbtest"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// A reopened log holds its full upper tiles in memory from the start, and
+// the proofs it gives with them are tlog's, against a root tlog computes
+// from the entries alone.
+func TestReopenPreloadsUpperTiles(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, migrations(), func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		prof, _ := crypto.NewEphemeral(crypto.ProfileIntl)
+		l, err := Open(ctx, d, prof, Options{Origin: origin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Two full tiles of level 1 (2 x 65,536 entries) and a partial one,
+		// written as the sequencer writes its batches.
+		const size = 2*65536 + 300
+		var stored []tlog.Hash
+		storage := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+			out := make([]tlog.Hash, len(idx))
+			for i, x := range idx {
+				out[i] = stored[x]
+			}
+			return out, nil
+		})
+		for done := 0; done < size; {
+			k := min(65536, size-done)
+			datas := make([][]byte, k)
+			leaves := make([]merkle.Hash, k)
+			for j := range k {
+				r := record(done+j, "")
+				data, err := r.Encode()
+				if err != nil {
+					t.Fatal(err)
+				}
+				hs, err := tlog.StoredHashes(int64(done+j), data, storage)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stored = append(stored, hs...)
+				datas[j], leaves[j] = data, l.hasher.LeafHash(data)
+			}
+			if err := l.write(ctx, datas, leaves); err != nil {
+				t.Fatal(err)
+			}
+			done += k
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		root, err := tlog.TreeHash(size, storage)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		l, err = Open(ctx, d, prof, Options{Origin: origin, ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		for n := range int64(2) {
+			if l.tiles.upper.get(1, n) == nil {
+				t.Fatalf("full tile 1/%d was not loaded at Open", n)
+			}
+		}
+		if l.tiles.upper.get(1, 2) != nil {
+			t.Fatal("the partial tile 1/2 was cached")
+		}
+		for _, i := range []int64{0, 255, 256, 65535, 65536, 100000, 131071, 131072, size - 1} {
+			p, err := l.ProveInclusion(ctx, i, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Root != base64.StdEncoding.EncodeToString(root[:]) {
+				t.Fatalf("entry %d: root differs from tlog's", i)
+			}
+			proof := make(tlog.RecordProof, len(p.Proof))
+			for k, s := range p.Proof {
+				b, err := base64.StdEncoding.DecodeString(s)
+				if err != nil || len(b) != len(tlog.Hash{}) {
+					t.Fatalf("entry %d: proof element %d: %v", i, k, err)
+				}
+				copy(proof[k][:], b)
+			}
+			leaf, _ := hex.DecodeString(p.LeafHash)
+			if err := tlog.CheckRecord(proof, size, root, i, tlog.Hash(leaf)); err != nil {
+				t.Fatalf("entry %d: %v", i, err)
+			}
+		}
+	})
+}
