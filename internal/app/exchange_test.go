@@ -61,6 +61,7 @@ func TestExchange(t *testing.T) {
 			t.Run("subscribers receive changes by signed webhook, retried", func(t *testing.T) { testWebhook(t, e) })
 			t.Run("objections and corrections reach the provider with a deadline", func(t *testing.T) { testDisputes(t, e) })
 			t.Run("pending requests are reminded near their deadline and escalated after it, on the ledger", func(t *testing.T) { testRequestDeadlines(t, e) })
+			t.Run("a burst of small batches is anchored in epochs of at most 256 batches, each access still proved", func(t *testing.T) { testEpochCap(t, e) })
 		})
 	}
 }
@@ -740,5 +741,57 @@ func testRequestDeadlines(t *testing.T, e *apptest.Env) {
 	acts := ledgerActions(t, e, "request:"+q.ID, 2)
 	if !slicesContain(acts, "exchange.request.remind") || !slicesContain(acts, "exchange.request.escalate") {
 		t.Fatalf("ledger: %v", acts)
+	}
+}
+
+// testEpochCap records 600 accesses one after another (each its own batch:
+// the recorder writes as soon as one is queued), so that the pump finds
+// hundreds of batches at once and must split them; every batch ends up in
+// an epoch on the ledger, none larger than 256 batches, and the first and
+// the last access prove against the signed checkpoint.
+func testEpochCap(t *testing.T, e *apptest.Env) {
+	ctx := asOrg(e, "姑苏区民政局")
+	p := authz.From(ctx)
+	p.Permissions = append(p.Permissions, authz.ExchangeQuery)
+	var first, last int64
+	_ = e.Server.DB.QueryRow(context.Background(), `SELECT COALESCE(MAX(seq), -1) FROM ex_access`).Scan(&first)
+	for range 600 {
+		// No grant: refused, and the refusal recorded before the answer.
+		if _, err := e.Server.Exchange.Query(ctx, exchange.Query{Resource: "ZJ-FWJZ-001", Key: "x"}); err == nil {
+			t.Fatal("a query without a grant was answered")
+		}
+	}
+	if err := e.Server.DB.QueryRow(context.Background(), `SELECT MAX(seq) FROM ex_access`).Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var left int
+		if err := e.Server.DB.QueryRow(context.Background(), `SELECT COUNT(*) FROM ex_batches WHERE epoch = -1`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d batches not in an epoch after 30 s", left)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var most int
+	if err := e.Server.DB.QueryRow(context.Background(), `SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM ex_batches GROUP BY epoch) AS x`).Scan(&most); err != nil {
+		t.Fatal(err)
+	}
+	if most > 256 {
+		t.Fatalf("an epoch holds %d batches", most)
+	}
+	t.Logf("largest epoch: %d batches", most)
+	auditor := e.Login(t, "auditor")
+	for _, seq := range []int64{first + 1, last} {
+		var id string
+		if err := e.Server.DB.QueryRow(context.Background(), `SELECT id FROM ex_access WHERE seq >= ? ORDER BY seq LIMIT 1`, seq).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		verifyAccessProof(t, e, auditor, id)
 	}
 }

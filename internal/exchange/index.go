@@ -98,9 +98,10 @@ func (x *indexer) flush(ctx context.Context) error {
 	}
 	slices.SortFunc(all, func(a, b subjectEntry) int { return strings.Compare(a.subject, b.subject) })
 	// Small transactions, so that queries waiting for the one writer
-	// (SQLite) are never held up for long; the batches are marked in the
-	// last (a failure in between leaves rows that a retry skips).
-	const per = 256
+	// (SQLite) are never held up for long (each well under a millisecond);
+	// the batches are marked after all their rows are in (a failure in
+	// between leaves rows that a retry skips).
+	const per = 128
 	var err error
 	for lo := 0; lo < len(all) && err == nil; lo += per {
 		hi := min(lo+per, len(all))
@@ -118,19 +119,15 @@ func (x *indexer) flush(ctx context.Context) error {
 		_, err = x.s.db.Exec(ctx, q.String(), args...)
 	}
 	if err == nil {
-		err = x.s.db.InTx(ctx, func(ctx context.Context) error {
-			for lo := 0; lo < len(ids); lo += 500 {
-				hi := min(lo+500, len(ids))
-				args := make([]any, 0, hi-lo)
-				for _, id := range ids[lo:hi] {
-					args = append(args, id)
-				}
-				if _, err := x.s.db.Exec(ctx, `UPDATE ex_batches SET indexed = 1 WHERE id IN (`+strings.Repeat(",?", hi-lo)[1:]+`)`, args...); err != nil {
-					return err
-				}
+		const marks = 64
+		for lo := 0; lo < len(ids) && err == nil; lo += marks {
+			hi := min(lo+marks, len(ids))
+			args := make([]any, 0, hi-lo)
+			for _, id := range ids[lo:hi] {
+				args = append(args, id)
 			}
-			return nil
-		})
+			_, err = x.s.db.Exec(ctx, `UPDATE ex_batches SET indexed = 1 WHERE id IN (`+strings.Repeat(",?", hi-lo)[1:]+`)`, args...)
+		}
 	}
 	if err != nil {
 		x.mu.Lock()

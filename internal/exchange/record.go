@@ -312,6 +312,14 @@ const epochEvery = 250 * time.Millisecond
 // maxEpoch bounds the leaves of one epoch (a proof rebuilds its tree).
 const maxEpoch = 16384
 
+// maxEpochBatches bounds the batches of one epoch: assigning them is one
+// UPDATE per batch inside the epoch's transaction, which holds SQLite's one
+// writer, and the queries waiting to record their accesses wait for it.
+// 256 keep that transaction near a millisecond; under light load (many
+// batches of a few accesses) a quarter of a second then makes several
+// epochs.
+const maxEpochBatches = 256
+
 // PumpBatches anchors committed batches on the ledger until ctx ends: an
 // epoch at most every 250 ms while batches arrive, and every second
 // otherwise (batches left by another process).
@@ -321,14 +329,14 @@ func (s *Service) PumpBatches(ctx context.Context) {
 	for {
 		start := time.Now()
 		for {
-			n, err := s.PumpOnce(ctx)
+			n, more, err := s.pumpOnce(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.log.Warn("exchange: access epochs to the ledger", "err", err)
 				}
 				break
 			}
-			if n < maxEpoch {
+			if n < maxEpoch && !more {
 				break
 			}
 		}
@@ -350,12 +358,19 @@ func (s *Service) PumpBatches(ctx context.Context) {
 // appends its root to the ledger, and appends any epoch an earlier attempt
 // left off the ledger; it returns how many leaves it anchored.
 func (s *Service) PumpOnce(ctx context.Context) (int, error) {
+	n, _, err := s.pumpOnce(ctx)
+	return n, err
+}
+
+// pumpOnce is PumpOnce; more reports that it stopped at maxEpochBatches
+// with batches left.
+func (s *Service) pumpOnce(ctx context.Context) (leaves int, more bool, err error) {
 	if err := s.appendPending(ctx); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT id, seq, size FROM ex_batches WHERE epoch = -1 ORDER BY seq LIMIT 4096`)
+	rows, err := s.db.Query(ctx, `SELECT id, seq, size FROM ex_batches WHERE epoch = -1 ORDER BY seq LIMIT ?`, maxEpochBatches+1)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	type batch struct {
 		id   string
@@ -363,14 +378,14 @@ func (s *Service) PumpOnce(ctx context.Context) (int, error) {
 		size int
 	}
 	var bs []batch
-	leaves := 0
 	for rows.Next() {
 		var b batch
 		if err := rows.Scan(&b.id, &b.seq, &b.size); err != nil {
 			rows.Close()
-			return 0, err
+			return 0, false, err
 		}
-		if leaves > 0 && leaves+b.size > maxEpoch {
+		if len(bs) == maxEpochBatches || (leaves > 0 && leaves+b.size > maxEpoch) {
+			more = true
 			break
 		}
 		bs = append(bs, b)
@@ -378,21 +393,28 @@ func (s *Service) PumpOnce(ctx context.Context) (int, error) {
 	}
 	rows.Close()
 	if len(bs) == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
 	// The leaves are read and hashed before taking the writer (committed
-	// rows never change); the transaction only assigns the batches.
-	var hs []merkle.Hash
+	// rows never change); the transaction only assigns the batches. One
+	// range read for all the batches (one query per batch made the pump a
+	// burst of milliseconds of CPU every epoch), keeping only the rows of
+	// the batches taken: with several writers (PostgreSQL) a batch inside
+	// the range may have committed after the list was read.
+	taken := make(map[int64]bool, len(bs))
 	for _, b := range bs {
-		bh, err := s.batchLeaves(ctx, b.seq)
-		if err != nil {
-			return 0, err
-		}
-		hs = append(hs, bh...)
+		taken[b.seq] = true
+	}
+	hs, err := s.leavesOf(ctx, bs[0].seq, bs[len(bs)-1].seq, taken)
+	if err != nil {
+		return 0, false, err
+	}
+	if len(hs) != leaves {
+		return 0, false, fmt.Errorf("exchange: epoch batches hold %d access rows, their sizes say %d", len(hs), leaves)
 	}
 	root, err := rootOf(s.ledger.Hasher(), hs)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		var last sql.NullInt64
@@ -415,12 +437,12 @@ func (s *Service) PumpOnce(ctx context.Context) (int, error) {
 		return err
 	})
 	if errors.Is(err, errs.ErrConflict) {
-		return 0, nil
+		return 0, false, nil
 	}
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return leaves, s.appendPending(ctx)
+	return leaves, more, s.appendPending(ctx)
 }
 
 // scanLeaves reads a query's hex leaf hashes.
@@ -444,10 +466,31 @@ func scanLeaves(rows *sql.Rows, err error) ([]merkle.Hash, error) {
 	return out, rows.Err()
 }
 
-// batchLeaves are the leaf hashes of a batch, in access order.
-func (s *Service) batchLeaves(ctx context.Context, seq int64) ([]merkle.Hash, error) {
-	rows, err := s.db.Query(ctx, `SELECT leaf_hash FROM ex_access WHERE seq >= ? AND seq < ? ORDER BY seq`, seq*maxBatch, (seq+1)*maxBatch)
-	return scanLeaves(rows, err)
+// leavesOf are the leaf hashes of the batches first..last (seq) that are in
+// taken, in access order.
+func (s *Service) leavesOf(ctx context.Context, first, last int64, taken map[int64]bool) ([]merkle.Hash, error) {
+	rows, err := s.db.Query(ctx, `SELECT seq, leaf_hash FROM ex_access WHERE seq >= ? AND seq < ? ORDER BY seq`, first*maxBatch, (last+1)*maxBatch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []merkle.Hash
+	for rows.Next() {
+		var seq int64
+		var hx string
+		if err := rows.Scan(&seq, &hx); err != nil {
+			return nil, err
+		}
+		if !taken[seq/maxBatch] {
+			continue
+		}
+		h, err := merkle.ParseHexHash(hx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
 }
 
 // epochLeaves are the leaf hashes of an epoch's accesses, in access order.
