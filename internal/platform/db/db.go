@@ -351,8 +351,8 @@ func Like(s string) string {
 // sqlitePageSize is the page size of a new SQLite database. 8 KiB (as
 // PostgreSQL's) instead of SQLite's 4 KiB: the ledger's tile rows (16 KiB)
 // then span two pages instead of four, so a proof that reads a tile from the
-// database makes half the reads (docs/PERFORMANCE.md, "Ledger"); appends and
-// lookups measured the same.
+// database makes half the reads (docs/PERFORMANCE.md, "Ledger"); the
+// ledger's appends measured the same.
 const sqlitePageSize = 8192
 
 // createSQLite creates the database file with sqlitePageSize pages when it
