@@ -133,6 +133,7 @@ type Service struct {
 	resources *resourceCache
 	grants    *grantCache
 	limits    *limiter
+	seen      *replayGuard
 	rec       *recorder
 	index     *indexer
 	lookupMu  sync.Mutex
@@ -156,7 +157,7 @@ func New(d Deps) *Service {
 	}
 	s := &Service{db: d.DB, dir: d.Directory, source: d.Source, cipher: d.Cipher, ledger: d.Ledger, events: d.Events,
 		cal: d.Calendar, log: d.Log, now: d.Now, http: d.HTTP, node: d.Node,
-		resources: newResourceCache(), grants: newGrantCache(), limits: newLimiter(),
+		resources: newResourceCache(), grants: newGrantCache(), limits: newLimiter(), seen: newReplayGuard(),
 		kickBatch: make(chan struct{}, 1), kickDeliv: make(chan struct{}, 1)}
 	s.index = newIndexer(s)
 	s.rec = newRecorder(s)

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
@@ -38,6 +39,8 @@ import (
 // key: header X-Shuzhi-Node (origin id), X-Shuzhi-Date (unix ms, within 5
 // minutes) and X-Shuzhi-Signature (base64 Ed25519 over
 // "shuzhi-node-v1\n<method>\n<path>\n<date>\n<hex sha256 of body>").
+// A node accepts each signature once: a captured request sent again within
+// the five minutes is refused as a replay.
 // The holding node checks the grant, answers, and records the access; the
 // origin node records it too.
 
@@ -552,7 +555,7 @@ func (s *Service) verify(ctx context.Context, r *http.Request, body []byte) (*No
 	if err != nil || origin == "" {
 		return nil, errs.Unauthenticated("unsigned node request", "节点请求未签名")
 	}
-	if d := s.nowMs() - date; d > 5*60*1000 || d < -5*60*1000 {
+	if d := s.nowMs() - date; d > replayWindow || d < -replayWindow {
 		return nil, errs.Unauthenticated("node request too old or from the future", "节点请求时间不符")
 	}
 	n, err := s.nodeByID(ctx, origin)
@@ -567,7 +570,45 @@ func (s *Service) verify(ctx context.Context, r *http.Request, body []byte) (*No
 	if err != nil || !ed25519.Verify(pub, signString(r.Method, r.URL.Path, date, body), sigb) {
 		return nil, errs.Unauthenticated("bad node signature", "节点签名无效")
 	}
+	if !s.seen.first(string(sigb), date, s.nowMs()) {
+		return nil, errs.Unauthenticated("replayed node request (this signature was already used)", "节点请求重放（该签名已使用过）")
+	}
 	return n, nil
+}
+
+// replayWindow is how far a node request's date may be from this node's
+// clock; a signature is remembered for as long as its date is within it.
+const replayWindow = 5 * 60 * 1000
+
+// replayGuard remembers the signatures of accepted node requests until
+// their dates leave the window, so that each is accepted once. It is kept
+// in memory: replicas of one node behind a load balancer each keep their
+// own (see docs/EXCHANGE.md).
+type replayGuard struct {
+	mu    sync.Mutex
+	seen  map[string]int64 // signature → the request's date (unix ms)
+	swept int64
+}
+
+func newReplayGuard() *replayGuard { return &replayGuard{seen: map[string]int64{}} }
+
+// first reports whether sig is new, and remembers it.
+func (g *replayGuard) first(sig string, date, now int64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if now-g.swept > 60*1000 {
+		for k, d := range g.seen {
+			if now-d > replayWindow {
+				delete(g.seen, k)
+			}
+		}
+		g.swept = now
+	}
+	if _, ok := g.seen[sig]; ok {
+		return false
+	}
+	g.seen[sig] = date
+	return true
 }
 
 // MountFederation serves the node-to-node endpoints under /fed/v1/.
