@@ -171,25 +171,25 @@ func (r *recorder) write(batch []pendingAccess) {
 // accessCols is the number of columns of one ex_access row.
 const accessCols = 12
 
-// chunk is how many access rows one prepared insert writes.
-const chunk = 32
+// chunk is the most access rows one INSERT writes (12 placeholders a row,
+// well under SQLite's and PostgreSQL's limits).
+const chunk = 256
 
-func accessInsert(rows int) string {
+// accessInserts are the INSERT statements for 1..chunk rows, built once: a
+// batch's rows go in one statement per chunk, not one per row.
+var accessInserts = func() []string {
+	qs := make([]string, chunk+1)
 	var q strings.Builder
 	q.WriteString(`INSERT INTO ex_access (seq, id, at, batch_id, leaf, leaf_hash, body, resource_id, grant_id, consumer_org, outcome, records) VALUES `)
-	for i := range rows {
-		if i > 0 {
+	for i := 1; i <= chunk; i++ {
+		if i > 1 {
 			q.WriteByte(',')
 		}
 		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
+		qs[i] = q.String()
 	}
-	return q.String()
-}
-
-var (
-	insertChunk = accessInsert(chunk)
-	insertOne   = accessInsert(1)
-)
+	return qs
+}()
 
 // writeBatch writes a batch's access rows and its root in one transaction;
 // it returns the batch id.
@@ -208,31 +208,25 @@ func (r *recorder) writeBatch(batch []pendingAccess) (string, error) {
 	}
 	batchID := newID()
 	err = s.db.InTx(context.Background(), func(ctx context.Context) error {
-		st := s.db.Stmts(ctx)
-		defer st.Close()
 		seq, err := r.nextSeq(ctx)
 		if err != nil {
 			return err
 		}
-		if _, err := st.Exec(ctx, `INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES (?, ?, ?, ?, ?)`,
+		if _, err := s.db.Exec(ctx, `INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES (?, ?, ?, ?, ?)`,
 			batchID, seq, len(batch), root.Hex(), s.nowMs()); err != nil {
 			return err
 		}
-		args := make([]any, 0, chunk*accessCols)
-		for lo := 0; lo < len(batch); {
-			n, q := chunk, insertChunk
-			if len(batch)-lo < chunk {
-				n, q = 1, insertOne
-			}
+		args := make([]any, 0, min(len(batch), chunk)*accessCols)
+		for lo := 0; lo < len(batch); lo += chunk {
+			hi := min(lo+chunk, len(batch))
 			args = args[:0]
-			for i := lo; i < lo+n; i++ {
+			for i := lo; i < hi; i++ {
 				b := batch[i].body
 				args = append(args, seq*maxBatch+int64(i), b.ID, b.At, batchID, i, leaves[i].Hex(), string(bodies[i]), b.ResourceID, b.Grant, b.ConsumerOrg, b.Outcome, b.Records)
 			}
-			if _, err := st.Exec(ctx, q, args...); err != nil {
+			if _, err := s.db.Exec(ctx, accessInserts[hi-lo], args...); err != nil {
 				return err
 			}
-			lo += n
 		}
 		return nil
 	})
