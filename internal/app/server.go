@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/identity"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/bus"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/httpx"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/obs"
@@ -46,6 +48,16 @@ func NewServer(ctx context.Context, core *Core) (*Server, error) {
 	b, err := bus.Open(ctx, bc, core.Log)
 	if err != nil {
 		return nil, fmt.Errorf("bus: %w", err)
+	}
+	// With SQLite the exchange answers a query once its access record is
+	// in the access journal, a file beside the database (the records move
+	// into the database in the background); PostgreSQL deployments, which
+	// may run several replicas, commit the record to the database first.
+	if core.DB.Dialect() == db.SQLite {
+		if err := core.Exchange.OpenJournal(ctx, filepath.Join(core.Cfg.DataDir, "exchange-journal")); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("exchange: %w", err)
+		}
 	}
 	s := &Server{Core: core, Bus: b, Metrics: obs.NewMetrics()}
 	mux := http.NewServeMux()

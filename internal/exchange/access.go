@@ -578,6 +578,10 @@ func (l *limiter) loadDay(ctx context.Context, s *Service, g *Grant, day string)
 		return nil
 	}
 	start, _ := time.ParseInLocation(time.DateOnly, day, cst)
+	// Accesses still in the journal count too.
+	if err := s.rec.sync(ctx); err != nil {
+		return err
+	}
 	var n sql.NullInt64
 	if err := s.db.QueryRow(ctx, `SELECT SUM(records) FROM ex_access WHERE consumer_org = ? AND seq >= 0 AND grant_id = ? AND outcome = 'ok' AND at >= ?`, g.ConsumerOrg, id, start.UnixMilli()).Scan(&n); err != nil {
 		return err

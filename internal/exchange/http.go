@@ -483,6 +483,9 @@ func (s *Service) AccessLog(ctx context.Context, role, outcome, resource string,
 		where += " AND (r.code = ? OR r.id = ?)"
 		args = append(args, resource, resource)
 	}
+	if err := s.rec.sync(ctx); err != nil {
+		return nil, 0, err
+	}
 	from := ` FROM ex_access a LEFT JOIN ex_resources r ON r.id = a.resource_id JOIN ex_batches b ON b.id = a.batch_id
 		LEFT JOIN ex_epochs e ON e.seq = b.epoch WHERE ` + where
 	var total int

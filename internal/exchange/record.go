@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/ledger/merkle"
@@ -20,9 +21,14 @@ import (
 
 // Accesses are recorded in batches. Every query's record (granted or
 // refused) is queued to one recorder goroutine, which writes all queued
-// records in one transaction (the access rows with their leaf hashes and a
-// batch row); the query returns only after that commit, so an answered
-// query is always on record. A pump then gathers the batches committed in
+// records at once, and the query returns only after that write, so an
+// answered query is always on record. Without a journal (PostgreSQL) the
+// write is one transaction of the access rows with their leaf hashes and a
+// batch row. With the access journal (SQLite, see journal.go) it is one
+// append to the journal file, and an ingester moves the journaled records
+// into the same rows in the background, up to maxBatch per transaction;
+// whatever reads the access tables first waits for the records appended
+// before it (sync). A pump then gathers the batches committed in
 // the last quarter of a second or so into an epoch and appends one ledger
 // entry per epoch whose payload hash is the RFC 6962 Merkle root (the
 // ledger's hash) over the epoch's access leaves, in access order. An access
@@ -44,10 +50,30 @@ type recorder struct {
 	done  chan struct{}
 	seqMu sync.Mutex
 	seq   int64 // last batch seq; 0 = not loaded
+
+	// The journal and its ingester (nil: rows are written directly).
+	j        atomic.Pointer[journal]
+	imu      sync.Mutex
+	inq      []journaled   // appended, not yet moved in, in journal order
+	progress chan struct{} // closed (and replaced) when records are moved in
+	appended int64         // records appended (or replayed) so far
+	ingested int64         // records moved in so far
+	released int64         // journal files before this generation are removed
+	ikick    chan struct{}
+	istop    chan struct{}
+	idone    chan struct{}
+}
+
+// journaled is an appended record waiting to be moved in.
+type journaled struct {
+	body *accessBody
+	data []byte
+	end  journalPos
 }
 
 func newRecorder(s *Service) *recorder {
-	r := &recorder{s: s, queue: make(chan pendingAccess, 8192), stop: make(chan struct{}), done: make(chan struct{})}
+	r := &recorder{s: s, queue: make(chan pendingAccess, 8192), stop: make(chan struct{}), done: make(chan struct{}),
+		progress: make(chan struct{})}
 	go r.loop()
 	return r
 }
@@ -55,6 +81,194 @@ func newRecorder(s *Service) *recorder {
 func (r *recorder) close() {
 	close(r.stop)
 	<-r.done
+	if j := r.j.Load(); j != nil {
+		close(r.istop)
+		<-r.idone
+		_ = j.close()
+	}
+}
+
+// OpenJournal makes the service record accesses through the access
+// journal in dir (one process per directory): records a previous process
+// appended but did not move in are moved in first. Call it once, before
+// the service takes queries.
+func (s *Service) OpenJournal(ctx context.Context, dir string) error {
+	j, err := openJournal(dir)
+	if err != nil {
+		return err
+	}
+	var from journalPos
+	err = s.db.QueryRow(ctx, `SELECT gen, off FROM ex_journal WHERE id = 1`).Scan(&from.gen, &from.off)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		j.close()
+		return err
+	}
+	r := s.rec
+	var replayed []journaled
+	cut, err := j.replay(from, func(data []byte, end journalPos) error {
+		var b accessBody
+		if err := json.Unmarshal(data, &b); err != nil {
+			return fmt.Errorf("access journal: record before %d/%d: %w", end.gen, end.off, err)
+		}
+		replayed = append(replayed, journaled{body: &b, data: data, end: end})
+		return nil
+	})
+	if err != nil {
+		j.close()
+		return err
+	}
+	if cut > 0 {
+		// A write cut short by a crash: never acknowledged to a caller.
+		s.log.Warn("exchange: access journal ended in an incomplete record, cut off", "bytes", cut, "dir", dir)
+	}
+	r.imu.Lock()
+	r.inq = replayed
+	r.appended = int64(len(replayed))
+	r.imu.Unlock()
+	r.released = from.gen
+	r.ikick, r.istop, r.idone = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	r.j.Store(j)
+	go r.ingestLoop()
+	if len(replayed) > 0 {
+		s.log.Info("exchange: moving in journaled accesses left by the last run", "records", len(replayed))
+		r.kickIngest()
+		if err := r.sync(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FlushAccesses waits until every access recorded so far is in the access
+// tables (with the journal, it may still be on its way there).
+func (s *Service) FlushAccesses(ctx context.Context) error { return s.rec.sync(ctx) }
+
+func (r *recorder) sync(ctx context.Context) error {
+	if r.j.Load() == nil {
+		return nil
+	}
+	r.imu.Lock()
+	target := r.appended
+	r.imu.Unlock()
+	for {
+		r.imu.Lock()
+		done, ch := r.ingested >= target, r.progress
+		r.imu.Unlock()
+		if done {
+			return nil
+		}
+		r.kickIngest()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return errs.Unavailable("access log", fmt.Errorf("waiting for journaled accesses: %w", ctx.Err()))
+		}
+	}
+}
+
+// maxBacklog bounds the journaled records not yet moved in: past it the
+// recorder waits for the ingester (and queries wait for the recorder), so
+// that a database slower than the queries cannot make the backlog, and the
+// memory it takes, grow without end.
+const maxBacklog = 16 * maxBatch
+
+func (r *recorder) throttle() {
+	for {
+		r.imu.Lock()
+		over, ch := r.appended-r.ingested >= maxBacklog, r.progress
+		r.imu.Unlock()
+		if !over {
+			return
+		}
+		r.kickIngest()
+		select {
+		case <-ch:
+		case <-r.idone:
+			return
+		}
+	}
+}
+
+func (r *recorder) kickIngest() {
+	select {
+	case r.ikick <- struct{}{}:
+	default:
+	}
+}
+
+// ingestLoop moves journaled records into the access tables until the
+// recorder closes, then moves in what is left.
+func (r *recorder) ingestLoop() {
+	defer close(r.idone)
+	for {
+		select {
+		case <-r.ikick:
+		case <-r.istop:
+			for r.ingestOnce() > 0 {
+			}
+			return
+		}
+		for {
+			n := r.ingestOnce()
+			if n < 0 {
+				// The database refused; try again shortly (the records
+				// stay queued and in the journal).
+				select {
+				case <-time.After(100 * time.Millisecond):
+				case <-r.istop:
+				}
+				break
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+}
+
+// ingestOnce moves in up to maxBatch queued records as one batch; it
+// returns how many (-1 after an error).
+func (r *recorder) ingestOnce() int {
+	r.imu.Lock()
+	take := r.inq[:min(len(r.inq), maxBatch)]
+	r.imu.Unlock()
+	if len(take) == 0 {
+		return 0
+	}
+	bodies := make([]*accessBody, len(take))
+	data := make([][]byte, len(take))
+	for i, x := range take {
+		bodies[i], data[i] = x.body, x.data
+	}
+	end := take[len(take)-1].end
+	mark := func(ctx context.Context) error {
+		_, err := r.s.db.Exec(ctx, `INSERT INTO ex_journal (id, gen, off) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET gen = excluded.gen, off = excluded.off`, end.gen, end.off)
+		return err
+	}
+	id, err := r.writeRows(bodies, data, mark)
+	if err != nil && db.IsUniqueViolation(err) {
+		r.resetSeq()
+		id, err = r.writeRows(bodies, data, mark)
+	}
+	if err != nil {
+		r.s.log.Error("exchange: moving journaled accesses in", "records", len(take), "err", err)
+		return -1
+	}
+	r.imu.Lock()
+	r.inq = r.inq[len(take):]
+	if len(r.inq) == 0 {
+		r.inq = nil // let the backing array go
+	}
+	r.ingested += int64(len(take))
+	close(r.progress)
+	r.progress = make(chan struct{})
+	r.imu.Unlock()
+	r.written(id, bodies)
+	if end.gen > r.released {
+		r.j.Load().release(end.gen)
+		r.released = end.gen
+	}
+	return len(take)
 }
 
 // record queues an access and waits until it is committed; it returns the
@@ -143,10 +357,34 @@ func canonical(b *accessBody) []byte {
 }
 
 func (r *recorder) write(batch []pendingAccess) {
-	id, err := r.writeBatch(batch)
+	bodies := make([]*accessBody, len(batch))
+	data := make([][]byte, len(batch))
+	for i, pa := range batch {
+		bodies[i], data[i] = pa.body, canonical(pa.body)
+	}
+	if j := r.j.Load(); j != nil {
+		r.throttle()
+		ends, err := j.append(data)
+		if err == nil {
+			r.imu.Lock()
+			for i := range batch {
+				r.inq = append(r.inq, journaled{body: bodies[i], data: data[i], end: ends[i]})
+			}
+			r.appended += int64(len(batch))
+			r.imu.Unlock()
+			r.kickIngest()
+		} else {
+			r.s.log.Error("exchange: access journal append failed", "records", len(batch), "err", err)
+		}
+		for _, pa := range batch {
+			pa.done <- err
+		}
+		return
+	}
+	id, err := r.writeRows(bodies, data, nil)
 	if err != nil && db.IsUniqueViolation(err) {
 		r.resetSeq()
-		id, err = r.writeBatch(batch)
+		id, err = r.writeRows(bodies, data, nil)
 	}
 	for _, pa := range batch {
 		pa.done <- err
@@ -155,17 +393,23 @@ func (r *recorder) write(batch []pendingAccess) {
 		r.s.log.Error("exchange: access log write failed", "records", len(batch), "err", err)
 		return
 	}
+	r.written(id, bodies)
+}
+
+// written passes a committed batch on: the pump is woken and the tracker
+// index learns its subjects.
+func (r *recorder) written(batchID string, bodies []*accessBody) {
 	select {
 	case r.s.kickBatch <- struct{}{}:
 	default:
 	}
-	entries := make([]subjectEntry, 0, len(batch))
-	for _, pa := range batch {
-		for _, sub := range pa.body.Subjects {
-			entries = append(entries, subjectEntry{sub, pa.body.ID, pa.body.At})
+	entries := make([]subjectEntry, 0, len(bodies))
+	for _, b := range bodies {
+		for _, sub := range b.Subjects {
+			entries = append(entries, subjectEntry{sub, b.ID, b.At})
 		}
 	}
-	r.s.index.add(id, entries)
+	r.s.index.add(batchID, entries)
 }
 
 // accessCols is the number of columns of one ex_access row.
@@ -191,16 +435,15 @@ var accessInserts = func() []string {
 	return qs
 }()
 
-// writeBatch writes a batch's access rows and its root in one transaction;
-// it returns the batch id.
-func (r *recorder) writeBatch(batch []pendingAccess) (string, error) {
+// writeRows writes a batch's access rows (bodies and their canonical
+// encodings) and its root in one transaction, with extra (if any) in the
+// same transaction; it returns the batch id.
+func (r *recorder) writeRows(bodies []*accessBody, data [][]byte, extra func(ctx context.Context) error) (string, error) {
 	s := r.s
 	h := s.ledger.Hasher()
-	bodies := make([][]byte, len(batch))
-	leaves := make([]merkle.Hash, len(batch))
-	for i, pa := range batch {
-		bodies[i] = canonical(pa.body)
-		leaves[i] = h.LeafHash(bodies[i])
+	leaves := make([]merkle.Hash, len(data))
+	for i, d := range data {
+		leaves[i] = h.LeafHash(d)
 	}
 	root, err := rootOf(h, leaves)
 	if err != nil {
@@ -213,20 +456,23 @@ func (r *recorder) writeBatch(batch []pendingAccess) (string, error) {
 			return err
 		}
 		if _, err := s.db.Exec(ctx, `INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES (?, ?, ?, ?, ?)`,
-			batchID, seq, len(batch), root.Hex(), s.nowMs()); err != nil {
+			batchID, seq, len(bodies), root.Hex(), s.nowMs()); err != nil {
 			return err
 		}
-		args := make([]any, 0, min(len(batch), chunk)*accessCols)
-		for lo := 0; lo < len(batch); lo += chunk {
-			hi := min(lo+chunk, len(batch))
+		args := make([]any, 0, min(len(bodies), chunk)*accessCols)
+		for lo := 0; lo < len(bodies); lo += chunk {
+			hi := min(lo+chunk, len(bodies))
 			args = args[:0]
 			for i := lo; i < hi; i++ {
-				b := batch[i].body
-				args = append(args, seq*maxBatch+int64(i), b.ID, b.At, batchID, i, leaves[i].Hex(), string(bodies[i]), b.ResourceID, b.Grant, b.ConsumerOrg, b.Outcome, b.Records)
+				b := bodies[i]
+				args = append(args, seq*maxBatch+int64(i), b.ID, b.At, batchID, i, leaves[i].Hex(), string(data[i]), b.ResourceID, b.Grant, b.ConsumerOrg, b.Outcome, b.Records)
 			}
 			if _, err := s.db.Exec(ctx, accessInserts[hi-lo], args...); err != nil {
 				return err
 			}
+		}
+		if extra != nil {
+			return extra(ctx)
 		}
 		return nil
 	})
@@ -352,6 +598,9 @@ func (s *Service) PumpBatches(ctx context.Context) {
 // appends its root to the ledger, and appends any epoch an earlier attempt
 // left off the ledger; it returns how many leaves it anchored.
 func (s *Service) PumpOnce(ctx context.Context) (int, error) {
+	if err := s.rec.sync(ctx); err != nil {
+		return 0, err
+	}
 	n, _, err := s.pumpOnce(ctx)
 	return n, err
 }
@@ -570,6 +819,9 @@ func (s *Service) ProveAccess(ctx context.Context, prover Prover, id string) (*A
 	p := authz.From(ctx)
 	if p == nil {
 		return nil, errs.Unauthenticated("login required", "请先登录")
+	}
+	if err := s.rec.sync(ctx); err != nil {
+		return nil, err
 	}
 	var body, leaf string
 	var aseq, epoch int64

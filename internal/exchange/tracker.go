@@ -143,6 +143,9 @@ func (s *Service) Tracker(ctx context.Context, limit, offset int) ([]Use, int, e
 	if len(links) == 0 {
 		return out, 0, nil
 	}
+	if err := s.rec.sync(ctx); err != nil {
+		return nil, 0, err
+	}
 	if err := s.index.flush(ctx); err != nil {
 		return nil, 0, err
 	}
@@ -240,6 +243,9 @@ func (s *Service) RaiseDispute(ctx context.Context, in NewDispute) (*Dispute, er
 	d := Dispute{ID: newID(), Kind: in.Kind, AccessID: in.AccessID, Field: in.Field, Claimed: in.Claimed, Text: in.Text, Status: "open", CreatedAt: s.nowMs()}
 	resRef := in.Resource
 	if in.AccessID != "" {
+		if err := s.rec.sync(ctx); err != nil {
+			return nil, err
+		}
 		var body string
 		if err := s.db.QueryRow(ctx, `SELECT body FROM ex_access WHERE id = ?`, in.AccessID).Scan(&body); err != nil {
 			return nil, errs.Invalid("accessId", "exists", "no such access", "没有该使用记录")
