@@ -155,8 +155,11 @@ func (j *journal) replay(from journalPos, fn func(data []byte, end journalPos) e
 			cut = int64(len(b)) - valid
 		}
 	}
-	if j.f == nil {
-		return 0, j.rotate(max(from.gen, 1))
+	// Offsets only grow within a file: if the stored position lies past the
+	// end of the file (it was removed or cut outside Shuzhi), new records go
+	// to a new file rather than below that position.
+	if j.f == nil || (j.gen == from.gen && j.size < from.off) {
+		return cut, j.rotate(max(from.gen+1, j.gen+1, 1))
 	}
 	return cut, nil
 }

@@ -188,3 +188,30 @@ func TestJournalLock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestJournalPositionPastEnd: when the stored position lies past what the
+// files hold (a file removed outside Shuzhi), new records go to a new file,
+// so a later replay from that position does not skip them.
+func TestJournalPositionPastEnd(t *testing.T) {
+	dir := t.TempDir()
+	j, _, _ := replayAll(t, dir, journalPos{})
+	ends := appendRecs(t, j, "one", "two")
+	j.close()
+	if err := os.Remove(j.path(ends[1].gen)); err != nil {
+		t.Fatal(err)
+	}
+	j, recs, _ := replayAll(t, dir, ends[1])
+	if len(recs) != 0 {
+		t.Fatalf("replayed %q from a removed file", recs)
+	}
+	after := appendRecs(t, j, "three")
+	j.close()
+	if !ends[1].before(after[0]) {
+		t.Fatalf("new record at %v, not after the stored position %v", after[0], ends[1])
+	}
+	j, recs, _ = replayAll(t, dir, ends[1])
+	defer j.close()
+	if !slices.Equal(recs, []string{"three"}) {
+		t.Fatalf("replayed %q, want three", recs)
+	}
+}
