@@ -5,15 +5,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/app/apptest"
 	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/crashtest"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/idcode"
 )
@@ -88,33 +87,17 @@ func TestExchangeKill9(t *testing.T) {
 	dir := t.TempDir()
 	answered := map[string]bool{}
 	for round := range 2 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestExchangeCrashHelper$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "SHUZHI_EXCRASH_DIR="+dir, fmt.Sprintf("SHUZHI_EXCRASH_ROUND=%d", round))
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stdout)
 		got := 0
-		deadline := time.Now().Add(90 * time.Second)
-		for got < 3000 && time.Now().Before(deadline) && sc.Scan() {
-			line := sc.Text()
+		crashtest.KillDuring(t, "TestExchangeCrashHelper", []string{"SHUZHI_EXCRASH_DIR=" + dir, fmt.Sprintf("SHUZHI_EXCRASH_ROUND=%d", round)}, 90*time.Second, func(line string) bool {
 			if strings.HasPrefix(line, "error") {
-				_ = cmd.Process.Kill()
 				t.Fatalf("round %d: %s", round, line)
 			}
 			if id, ok := strings.CutPrefix(line, "access "); ok {
 				answered[id] = true
 				got++
 			}
-		}
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		_ = cmd.Wait()
+			return got < 3000
+		})
 		if got < 100 {
 			t.Fatalf("round %d: only %d answers before the kill", round, got)
 		}

@@ -5,13 +5,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/shuzhi-gov/shuzhi/internal/platform/crashtest"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/crypto"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db/dbtest"
@@ -76,34 +75,20 @@ func TestKill9DuringAppends(t *testing.T) {
 			}
 			receipts := map[int64]string{}
 			for round := range 2 { // crash, restart and crash again
-				cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$", "-test.count=1")
-				cmd.Env = append(os.Environ(), "SHUZHI_CRASH_DIR="+dir, "SHUZHI_CRASH_DSN="+dsn)
-				stdout, err := cmd.StdoutPipe()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				sc := bufio.NewScanner(stdout)
 				got := 0
-				deadline := time.Now().Add(60 * time.Second)
-				for got < 3000 && sc.Scan() {
-					f := strings.Fields(sc.Text())
-					if f[0] == "error" {
-						t.Fatalf("round %d: appender failed: %s", round, sc.Text())
+				crashtest.KillDuring(t, "TestCrashHelper", []string{"SHUZHI_CRASH_DIR=" + dir, "SHUZHI_CRASH_DSN=" + dsn}, 60*time.Second, func(line string) bool {
+					f := strings.Fields(line)
+					if len(f) > 0 && f[0] == "error" {
+						t.Fatalf("round %d: appender failed: %s", round, line)
+					}
+					if len(f) != 2 {
+						return true // not a receipt
 					}
 					i, _ := strconv.ParseInt(f[0], 10, 64)
 					receipts[i] = f[1]
 					got++
-					if time.Now().After(deadline) {
-						break
-					}
-				}
-				if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-					t.Fatal(err)
-				}
-				_ = cmd.Wait()
+					return got < 3000
+				})
 				if got < 100 {
 					t.Fatalf("round %d: only %d receipts before the kill", round, got)
 				}
