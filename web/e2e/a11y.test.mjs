@@ -1,4 +1,4 @@
-// (b) axe-core finds no serious or critical violations on the login page and the portal.
+// (b) axe-core finds no violations (of any impact) on the login page and the portal.
 import { after, before, describe, it } from 'node:test'
 import { launch, login, newPage, scan, shot } from './helpers.mjs'
 

@@ -7,6 +7,7 @@ import App from './App.vue'
 import { i18n, htmlLang, type Locale } from './i18n'
 import { router } from './router'
 import { installElement } from './plugins/element'
+import { watchDialogHeaders } from './plugins/dialogHeaders'
 import { configureClient } from './api/client'
 import { describeError } from './api/errors'
 import { forget } from './session/session'
@@ -14,6 +15,7 @@ import { applyElderMode, elderMode } from './session/prefs'
 
 document.documentElement.lang = htmlLang[i18n.global.locale.value as Locale]
 applyElderMode(elderMode.value)
+watchDialogHeaders()
 
 configureClient({
   notify: (err) => {
