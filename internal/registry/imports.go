@@ -783,11 +783,20 @@ func (s *Service) knownAddresses(ctx context.Context, texts []string) (map[strin
 	return found, missingOf(texts, found), err
 }
 
+// setStatus moves a running import to status. It is called inside the
+// import's own transaction, and the stored row is updated outside it (for
+// other replicas to see) only on PostgreSQL: with SQLite that transaction
+// holds the one writer, so the update waited out db's 10-second write wait
+// and failed, stalling every import; this process shows the live status
+// from memory (GetImport), and the final one is stored when it ends.
 func (s *Service) setStatus(r *running, status string, good, bad int) {
 	s.jobs.mu.Lock()
 	r.job.Status, r.job.Good, r.job.Bad = status, good, bad
 	id := r.job.ID
 	s.jobs.mu.Unlock()
+	if s.db.Dialect() == db.SQLite {
+		return
+	}
 	_, _ = s.db.Exec(context.Background(), `UPDATE reg_imports SET status = ?, good_rows = ?, bad_rows = ? WHERE id = ?`, status, good, bad, id)
 }
 
