@@ -245,11 +245,7 @@ func (r *recorder) ingestOnce() int {
 		_, err := r.s.db.Exec(ctx, `INSERT INTO ex_journal (id, gen, off) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET gen = excluded.gen, off = excluded.off`, end.gen, end.off)
 		return err
 	}
-	id, err := r.writeRows(bodies, data, mark)
-	if err != nil && db.IsUniqueViolation(err) {
-		r.resetSeq()
-		id, err = r.writeRows(bodies, data, mark)
-	}
+	id, err := r.writeBatch(bodies, data, mark)
 	if err != nil {
 		r.s.log.Error("exchange: moving journaled accesses in", "records", len(take), "err", err)
 		return -1
@@ -381,11 +377,7 @@ func (r *recorder) write(batch []pendingAccess) {
 		}
 		return
 	}
-	id, err := r.writeRows(bodies, data, nil)
-	if err != nil && db.IsUniqueViolation(err) {
-		r.resetSeq()
-		id, err = r.writeRows(bodies, data, nil)
-	}
+	id, err := r.writeBatch(bodies, data, nil)
 	for _, pa := range batch {
 		pa.done <- err
 	}
@@ -434,6 +426,17 @@ var accessInserts = func() []string {
 	}
 	return qs
 }()
+
+// writeBatch is writeRows, once more with a fresh sequence number if
+// another process took the one this process expected.
+func (r *recorder) writeBatch(bodies []*accessBody, data [][]byte, extra func(ctx context.Context) error) (string, error) {
+	id, err := r.writeRows(bodies, data, extra)
+	if err != nil && db.IsUniqueViolation(err) {
+		r.resetSeq()
+		id, err = r.writeRows(bodies, data, extra)
+	}
+	return id, err
+}
 
 // writeRows writes a batch's access rows (bodies and their canonical
 // encodings) and its root in one transaction, with extra (if any) in the
