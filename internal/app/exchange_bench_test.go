@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -233,6 +234,7 @@ func drive(b *testing.B, conc int, fn func(int) error, drain func() error) {
 // each call's scheduled start. SHUZHI_BENCH_TRACE=file writes every call's
 // scheduled start and latency (ms) to file, to see when stalls happen.
 func driveAt(b *testing.B, rate int, fn func(int) error, drain func() error) {
+	sched := schedLatencies()
 	lat := make([]time.Duration, b.N)
 	var failed atomic.Int64
 	var firstErr sync.Once
@@ -281,6 +283,38 @@ func driveAt(b *testing.B, rate int, fn func(int) error, drain func() error) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(failed.Load()), "failed")
+	// How long goroutines of this process stood runnable before they got a
+	// core during the run (the runtime's histogram; bucket upper bounds).
+	b.ReportMetric(sched(0.999)*1000, "sched-p999-ms")
+	b.ReportMetric(sched(1)*1000, "sched-max-ms")
+}
+
+// schedLatencies snapshots the runtime's scheduling-latency histogram and
+// returns a function giving the q-quantile (seconds, a bucket's upper
+// bound) of the latencies recorded since.
+func schedLatencies() func(q float64) float64 {
+	const name = "/sched/latencies:seconds"
+	read := func() *metrics.Float64Histogram {
+		s := []metrics.Sample{{Name: name}}
+		metrics.Read(s)
+		return s[0].Value.Float64Histogram()
+	}
+	before := read()
+	return func(q float64) float64 {
+		after := read()
+		var total uint64
+		for i := range after.Counts {
+			total += after.Counts[i] - before.Counts[i]
+		}
+		var acc uint64
+		for i := range after.Counts {
+			acc += after.Counts[i] - before.Counts[i]
+			if total > 0 && float64(acc) >= q*float64(total) {
+				return after.Buckets[i+1]
+			}
+		}
+		return 0
+	}
 }
 
 // settle waits until the outbox and the cases' evidence are drained and
