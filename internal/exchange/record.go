@@ -150,20 +150,10 @@ func (r *recorder) sync(ctx context.Context) error {
 	r.imu.Lock()
 	target := r.appended
 	r.imu.Unlock()
-	for {
-		r.imu.Lock()
-		done, ch := r.ingested >= target, r.progress
-		r.imu.Unlock()
-		if done {
-			return nil
-		}
-		r.kickIngest()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return errs.Unavailable("access log", fmt.Errorf("waiting for journaled accesses: %w", ctx.Err()))
-		}
+	if !r.waitIngested(func(appended int64) int64 { return target }, ctx.Done()) {
+		return errs.Unavailable("access log", fmt.Errorf("waiting for journaled accesses: %w", ctx.Err()))
 	}
+	return nil
 }
 
 // maxBacklog bounds the journaled records not yet moved in: past it the
@@ -173,18 +163,24 @@ func (r *recorder) sync(ctx context.Context) error {
 const maxBacklog = 16 * maxBatch
 
 func (r *recorder) throttle() {
+	r.waitIngested(func(appended int64) int64 { return appended - maxBacklog + 1 }, r.idone)
+}
+
+// waitIngested waits, prodding the ingester, until the records moved in
+// reach target(records appended so far); false if quit closed first.
+func (r *recorder) waitIngested(target func(appended int64) int64, quit <-chan struct{}) bool {
 	for {
 		r.imu.Lock()
-		over, ch := r.appended-r.ingested >= maxBacklog, r.progress
+		done, ch := r.ingested >= target(r.appended), r.progress
 		r.imu.Unlock()
-		if !over {
-			return
+		if done {
+			return true
 		}
 		r.kickIngest()
 		select {
 		case <-ch:
-		case <-r.idone:
-			return
+		case <-quit:
+			return false
 		}
 	}
 }
