@@ -196,6 +196,7 @@ func drive(b *testing.B, conc int, fn func(int) error, drain func() error) {
 	var firstErr sync.Once
 	var wg sync.WaitGroup
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	start := time.Now()
 	for range conc {
 		wg.Add(1)
@@ -221,13 +222,19 @@ func drive(b *testing.B, conc int, fn func(int) error, drain func() error) {
 		b.Fatal(err)
 	}
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	b.StopTimer()
 	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "lookups/s")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(failed.Load()), "failed")
+	// The process's CPU time (user and system, every goroutine, the
+	// deferred work included) per lookup: the cost, steadier than the
+	// rate when other work shares the machine.
+	b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(b.N), "cpu-us/op")
 }
+
 
 // driveAt offers b.N calls at rate per second (open loop) from a pool of
 // goroutines, then drains, and reports the achieved rate and latency from

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 )
 
 // The data tracker's index (ex_access_subjects: subject → access) is
@@ -26,13 +28,15 @@ type indexer struct {
 	s       *Service
 	mu      sync.Mutex
 	pending map[string][]subjectEntry // batch id -> its entries
+	rows    *db.RowInserter
 	kick    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
 }
 
 func newIndexer(s *Service) *indexer {
-	x := &indexer{s: s, pending: map[string][]subjectEntry{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	x := &indexer{s: s, pending: map[string][]subjectEntry{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		rows: s.db.RowInserter(`INSERT INTO ex_access_subjects (subject, access_id, at) VALUES`, 3, 128, `ON CONFLICT DO NOTHING`)}
 	go x.loop()
 	return x
 }
@@ -51,6 +55,7 @@ func (x *indexer) add(batch string, es []subjectEntry) {
 func (x *indexer) close() {
 	close(x.stop)
 	<-x.done
+	x.rows.Close()
 }
 
 // indexEvery is how long the indexer gathers batches before it writes.
@@ -103,20 +108,13 @@ func (x *indexer) flush(ctx context.Context) error {
 	// between leaves rows that a retry skips).
 	const per = 128
 	var err error
+	args := make([]any, 0, per*3)
 	for lo := 0; lo < len(all) && err == nil; lo += per {
-		hi := min(lo+per, len(all))
-		var q strings.Builder
-		q.WriteString(`INSERT INTO ex_access_subjects (subject, access_id, at) VALUES `)
-		args := make([]any, 0, (hi-lo)*3)
-		for i := lo; i < hi; i++ {
-			if i > lo {
-				q.WriteByte(',')
-			}
-			q.WriteString("(?,?,?)")
-			args = append(args, all[i].subject, all[i].access, all[i].at)
+		args = args[:0]
+		for _, e := range all[lo:min(lo+per, len(all))] {
+			args = append(args, e.subject, e.access, e.at)
 		}
-		q.WriteString(` ON CONFLICT DO NOTHING`)
-		_, err = x.s.db.Exec(ctx, q.String(), args...)
+		err = x.rows.Insert(ctx, args)
 	}
 	if err == nil {
 		const marks = 64

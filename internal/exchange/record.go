@@ -50,6 +50,7 @@ type recorder struct {
 	done  chan struct{}
 	seqMu sync.Mutex
 	seq   int64 // last batch seq; 0 = not loaded
+	ins   inserters
 
 	// The journal and its ingester (nil: rows are written directly).
 	j        atomic.Pointer[journal]
@@ -73,7 +74,7 @@ type journaled struct {
 
 func newRecorder(s *Service) *recorder {
 	r := &recorder{s: s, queue: make(chan pendingAccess, 8192), stop: make(chan struct{}), done: make(chan struct{}),
-		progress: make(chan struct{})}
+		progress: make(chan struct{}), ins: newInserters(s.db)}
 	go r.loop()
 	return r
 }
@@ -86,6 +87,7 @@ func (r *recorder) close() {
 		<-r.idone
 		_ = j.close()
 	}
+	r.ins.close()
 }
 
 // OpenJournal makes the service record accesses through the access
@@ -238,8 +240,7 @@ func (r *recorder) ingestOnce() int {
 	}
 	end := take[len(take)-1].end
 	mark := func(ctx context.Context) error {
-		_, err := r.s.db.Exec(ctx, `INSERT INTO ex_journal (id, gen, off) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET gen = excluded.gen, off = excluded.off`, end.gen, end.off)
-		return err
+		return r.ins.mark.Insert(ctx, []any{1, end.gen, end.off})
 	}
 	id, err := r.writeBatch(bodies, data, mark)
 	if err != nil {
@@ -407,21 +408,25 @@ const accessCols = 12
 // well under SQLite's and PostgreSQL's limits).
 const chunk = 256
 
-// accessInserts are the INSERT statements for 1..chunk rows, built once: a
-// batch's rows go in one statement per chunk, not one per row.
-var accessInserts = func() []string {
-	qs := make([]string, chunk+1)
-	var q strings.Builder
-	q.WriteString(`INSERT INTO ex_access (seq, id, at, batch_id, leaf, leaf_hash, body, resource_id, grant_id, consumer_org, outcome, records) VALUES `)
-	for i := 1; i <= chunk; i++ {
-		if i > 1 {
-			q.WriteByte(',')
-		}
-		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
-		qs[i] = q.String()
+// inserters are the recorder's statements, prepared once (a batch's access
+// rows go in a few multi-row INSERTs, none of them parsed again).
+type inserters struct {
+	access, batch, mark *db.RowInserter
+}
+
+func newInserters(d *db.DB) inserters {
+	return inserters{
+		access: d.RowInserter(`INSERT INTO ex_access (seq, id, at, batch_id, leaf, leaf_hash, body, resource_id, grant_id, consumer_org, outcome, records) VALUES`, accessCols, chunk, ""),
+		batch:  d.RowInserter(`INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES`, 5, 1, ""),
+		mark:   d.RowInserter(`INSERT INTO ex_journal (id, gen, off) VALUES`, 3, 1, `ON CONFLICT (id) DO UPDATE SET gen = excluded.gen, off = excluded.off`),
 	}
-	return qs
-}()
+}
+
+func (in inserters) close() {
+	in.access.Close()
+	in.batch.Close()
+	in.mark.Close()
+}
 
 // writeBatch is writeRows, once more with a fresh sequence number if
 // another process took the one this process expected.
@@ -454,21 +459,15 @@ func (r *recorder) writeRows(bodies []*accessBody, data [][]byte, extra func(ctx
 		if err != nil {
 			return err
 		}
-		if _, err := s.db.Exec(ctx, `INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES (?, ?, ?, ?, ?)`,
-			batchID, seq, len(bodies), root.Hex(), s.nowMs()); err != nil {
+		if err := r.ins.batch.Insert(ctx, []any{batchID, seq, len(bodies), root.Hex(), s.nowMs()}); err != nil {
 			return err
 		}
-		args := make([]any, 0, min(len(bodies), chunk)*accessCols)
-		for lo := 0; lo < len(bodies); lo += chunk {
-			hi := min(lo+chunk, len(bodies))
-			args = args[:0]
-			for i := lo; i < hi; i++ {
-				b := bodies[i]
-				args = append(args, seq*maxBatch+int64(i), b.ID, b.At, batchID, i, leaves[i].Hex(), string(data[i]), b.ResourceID, b.Grant, b.ConsumerOrg, b.Outcome, b.Records)
-			}
-			if _, err := s.db.Exec(ctx, accessInserts[hi-lo], args...); err != nil {
-				return err
-			}
+		args := make([]any, 0, len(bodies)*accessCols)
+		for i, b := range bodies {
+			args = append(args, seq*maxBatch+int64(i), b.ID, b.At, batchID, i, leaves[i].Hex(), string(data[i]), b.ResourceID, b.Grant, b.ConsumerOrg, b.Outcome, b.Records)
+		}
+		if err := r.ins.access.Insert(ctx, args); err != nil {
+			return err
 		}
 		if extra != nil {
 			return extra(ctx)

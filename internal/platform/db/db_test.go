@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -96,6 +98,57 @@ func TestStore(t *testing.T) {
 			}
 			if seen, _ := dd.Seen(ctx, "c2", "e1"); seen {
 				t.Fatal("another consumer sees the mark")
+			}
+		})
+		t.Run("row inserter writes every row once, in and out of transactions", func(t *testing.T) {
+			in := d.RowInserter(`INSERT INTO widgets (id, name, n) VALUES`, 3, 100, `ON CONFLICT DO NOTHING`)
+			defer in.Close()
+			rows := func(prefix string, from, to int) []any {
+				var args []any
+				for i := from; i < to; i++ {
+					args = append(args, fmt.Sprintf("%s%03d", prefix, i), fmt.Sprintf("%s-name-%03d", prefix, i), i)
+				}
+				return args
+			}
+			// 77 rows in a transaction (statements of 64, 8, 4 and 1 rows:
+			// maxRows 100 rounds down to 64), twice in a row (the second
+			// transaction reuses the prepared statements).
+			for range 2 {
+				if err := d.InTx(ctx, func(ctx context.Context) error { return in.Insert(ctx, rows("r", 0, 77)) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// 130 more without a transaction (64 + 64 + 2), overlapping 7.
+			if err := in.Insert(ctx, rows("r", 70, 200)); err != nil {
+				t.Fatal(err)
+			}
+			var n, sum int
+			if err := d.QueryRow(ctx, `SELECT COUNT(*), SUM(n) FROM widgets WHERE id LIKE 'r%'`).Scan(&n, &sum); err != nil {
+				t.Fatal(err)
+			}
+			if n != 200 || sum != 199*200/2 {
+				t.Fatalf("rows = %d (sum %d), want 200 (sum %d)", n, sum, 199*200/2)
+			}
+			var name string
+			if err := d.QueryRow(ctx, `SELECT name FROM widgets WHERE id = ?`, "r150").Scan(&name); err != nil || name != "r-name-150" {
+				t.Fatalf("row r150: %q %v", name, err)
+			}
+			// A rolled-back transaction leaves none of its rows.
+			boom := errors.New("boom")
+			err := d.InTx(ctx, func(ctx context.Context) error {
+				if err := in.Insert(ctx, rows("x", 0, 5)); err != nil {
+					return err
+				}
+				return boom
+			})
+			if !errors.Is(err, boom) {
+				t.Fatalf("err = %v", err)
+			}
+			if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM widgets WHERE id LIKE 'x%'`).Scan(&n); err != nil || n != 0 {
+				t.Fatalf("rolled-back rows = %d %v", n, err)
+			}
+			if err := in.Insert(ctx, []any{"y", "y"}); err == nil || !strings.Contains(err.Error(), "rows of 3 columns") {
+				t.Fatalf("ragged values: err = %v", err)
 			}
 		})
 	})
