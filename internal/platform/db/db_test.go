@@ -110,15 +110,16 @@ func TestStore(t *testing.T) {
 				}
 				return args
 			}
-			// 77 rows in a transaction (statements of 64, 8, 4 and 1 rows:
-			// maxRows 100 rounds down to 64), twice in a row (the second
-			// transaction reuses the prepared statements).
+			// 77 rows in a transaction (maxRows 100 rounds down to 64:
+			// statements of 64, 8, 4 and 1 rows on SQLite, 64 and 13 on
+			// PostgreSQL), twice in a row (the second transaction reuses
+			// the prepared statements).
 			for range 2 {
 				if err := d.InTx(ctx, func(ctx context.Context) error { return in.Insert(ctx, rows("r", 0, 77)) }); err != nil {
 					t.Fatal(err)
 				}
 			}
-			// 130 more without a transaction (64 + 64 + 2), overlapping 7.
+			// 130 more without a transaction, overlapping 7.
 			if err := in.Insert(ctx, rows("r", 70, 200)); err != nil {
 				t.Fatal(err)
 			}

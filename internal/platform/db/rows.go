@@ -10,10 +10,12 @@ import (
 )
 
 // RowInserter writes many rows of one shape with multi-row INSERTs that are
-// prepared once on the pool and reused in every transaction. n rows go as
-// statements of power-of-two sizes (256 + 64 + 4 + 1 for 325 rows, say), so
-// a hot writer never parses SQL: with SQLite, parsing a 256-row INSERT cost
-// as much as running it.
+// prepared once on the pool and reused in every transaction, so a hot
+// writer never parses SQL: with SQLite, parsing a 256-row INSERT cost as
+// much as running it. With SQLite n rows go as statements of power-of-two
+// sizes (256 + 64 + 4 + 1 for 325 rows, say: at most nine statements kept
+// per connection); with PostgreSQL, where each statement is a round trip,
+// as full statements and one of the exact remainder.
 type RowInserter struct {
 	d       *DB
 	head    string // INSERT INTO t (a, b) VALUES
@@ -79,7 +81,10 @@ func (in *RowInserter) Insert(ctx context.Context, args []any) error {
 		defer unlock()
 	}
 	for n := len(args) / in.cols; n > 0; {
-		rows := min(in.maxRows, 1<<(bits.Len(uint(n))-1))
+		rows := min(in.maxRows, n)
+		if in.d.dialect == SQLite {
+			rows = min(in.maxRows, 1<<(bits.Len(uint(n))-1))
+		}
 		st, err := in.stmt(ctx, rows)
 		if err != nil {
 			return err
