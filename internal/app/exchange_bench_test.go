@@ -235,7 +235,6 @@ func drive(b *testing.B, conc int, fn func(int) error, drain func() error) {
 	b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(b.N), "cpu-us/op")
 }
 
-
 // driveAt offers b.N calls at rate per second (open loop) from a pool of
 // goroutines, then drains, and reports the achieved rate and latency from
 // each call's scheduled start. SHUZHI_BENCH_TRACE=file writes every call's
@@ -248,6 +247,7 @@ func driveAt(b *testing.B, rate int, fn func(int) error, drain func() error) {
 	jobs := make(chan int, 4096)
 	var wg sync.WaitGroup
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	start := time.Now()
 	interval := time.Second / time.Duration(rate)
 	for range 512 {
@@ -277,6 +277,7 @@ func driveAt(b *testing.B, rate int, fn func(int) error, drain func() error) {
 		b.Fatal(err)
 	}
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	b.StopTimer()
 	if f := os.Getenv("SHUZHI_BENCH_TRACE"); f != "" {
 		var sb strings.Builder
@@ -290,6 +291,7 @@ func driveAt(b *testing.B, rate int, fn func(int) error, drain func() error) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(failed.Load()), "failed")
+	b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(b.N), "cpu-us/op")
 	// How long goroutines of this process stood runnable before they got a
 	// core during the run (the runtime's histogram; bucket upper bounds).
 	b.ReportMetric(sched(0.999)*1000, "sched-p999-ms")
