@@ -70,7 +70,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Core, err
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
-	d, err := db.Open(ctx, db.Options{DSN: cfg.DB, DataDir: cfg.DataDir})
+	d, err := db.Open(ctx, dbOptions(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -218,11 +218,24 @@ func busConfig(cfg *config.Config, log *slog.Logger) (bus.Config, error) {
 	return bc, nil
 }
 
+// AccessLogSide is where SQLite keeps the exchange's access log: in its own
+// file beside the database (shuzhi-accesslog.db). The log is written many
+// times a second, and each commit to a file makes every other connection
+// drop its page cache of that file — the hosted data the governed lookups
+// read (docs/PERFORMANCE.md).
+var AccessLogSide = db.Side{Schema: "accesslog", Tables: exchange.LogTables}
+
+// dbOptions are the database settings of every command.
+func dbOptions(cfg *config.Config) db.Options {
+	side := AccessLogSide
+	return db.Options{DSN: cfg.DB, DataDir: cfg.DataDir, Side: &side}
+}
+
 // OpenStore opens and migrates the database and loads the keys, without
 // starting any module (for `ledger verify`, which must read a possibly
 // damaged log without touching it).
 func OpenStore(ctx context.Context, cfg *config.Config) (*db.DB, *crypto.Profile, error) {
-	d, err := db.Open(ctx, db.Options{DSN: cfg.DB, DataDir: cfg.DataDir})
+	d, err := db.Open(ctx, dbOptions(cfg))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shuzhi-gov/shuzhi/internal/app"
 	"github.com/shuzhi-gov/shuzhi/internal/app/apptest"
 	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
@@ -106,9 +107,16 @@ func TestExchangeKill9(t *testing.T) {
 	// How many answered accesses only the journal held at the kill (it
 	// varies with timing; logged, not asserted).
 	ctx := context.Background()
-	d, err := db.Open(ctx, db.Options{DataDir: dir})
+	d, err := db.Open(ctx, db.Options{DataDir: dir, Side: &app.AccessLogSide})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The access log is in its own file (app.AccessLogSide), not the main one.
+	for schema, want := range map[string]int{"main": 0, "accesslog": 1} {
+		var n int
+		if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM `+schema+`.sqlite_master WHERE type = 'table' AND name = 'ex_access'`).Scan(&n); err != nil || n != want {
+			t.Fatalf("ex_access in %s: %d (%v), want %d", schema, n, err, want)
+		}
 	}
 	onlyJournal := 0
 	for id := range answered {

@@ -50,6 +50,7 @@ type DB struct {
 	rebinds sync.Map // query text -> rebound text (PostgreSQL only)
 	stopWAL chan struct{}
 	walDone chan struct{}
+	side    *Side // SQLite: tables kept in the attached side file
 }
 
 // Options selects and tunes the backend.
@@ -60,6 +61,27 @@ type Options struct {
 	DataDir string
 	// MaxOpenConns caps the pool (0: backend default).
 	MaxOpenConns int
+	// Side, with SQLite, keeps some tables in a file of their own (see
+	// Side). Ignored for PostgreSQL and for an in-memory database.
+	Side *Side
+}
+
+// Side names tables that SQLite keeps in a second file beside the database,
+// "<database>-<Schema>.db", attached to every connection under Schema.
+// SQLite drops a connection's whole page cache of a file whenever another
+// connection has committed to that file, so tables written many times a
+// second (the exchange's access log) would keep every reader of the main
+// file reading its pages again. Queries name the tables as before (SQLite
+// finds a table in any attached file) and may join them with main tables.
+// Rules for the tables: no transaction may write both them and main
+// tables (a commit across attached WAL files is atomic per file only), no
+// foreign keys to or from main tables, and a later migration that creates
+// an index on one must name the schema (a .sqlite.sql step). Migrate moves
+// them there from the main file (databases created before, or by this
+// version's first migrations).
+type Side struct {
+	Schema string
+	Tables []string
 }
 
 // Open connects, applies connection settings and pings.
@@ -121,13 +143,31 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
+	var side *Side
+	if o.Side != nil && path != ":memory:" && len(o.Side.Tables) > 0 {
+		side = o.Side
+		sidePath := strings.TrimSuffix(path, ".db") + "-" + side.Schema + ".db"
+		if err := createSQLite(sidePath); err != nil {
+			sdb.Close()
+			return nil, err
+		}
+		// The same settings as the main file's DSN pragmas, for the schema.
+		c := &sideConnector{drv: sdb.Driver(), dsn: "file:" + path + "?" + q.Encode(), setup: []string{
+			`ATTACH DATABASE '` + strings.ReplaceAll(sidePath, "'", "''") + `' AS ` + side.Schema,
+			`PRAGMA ` + side.Schema + `.journal_mode = WAL`,
+			`PRAGMA ` + side.Schema + `.synchronous = NORMAL`,
+			`PRAGMA ` + side.Schema + `.cache_size = -16384`,
+		}}
+		sdb.Close()
+		sdb = sql.OpenDB(c)
+	}
 	n := o.MaxOpenConns
 	if n == 0 {
 		n = 8
 	}
 	sdb.SetMaxOpenConns(n)
 	sdb.SetMaxIdleConns(n)
-	d := &DB{sql: sdb, dialect: SQLite, wsem: make(chan struct{}, 1), stopWAL: make(chan struct{}), walDone: make(chan struct{})}
+	d := &DB{sql: sdb, dialect: SQLite, wsem: make(chan struct{}, 1), stopWAL: make(chan struct{}), walDone: make(chan struct{}), side: side}
 	if err := d.ping(ctx); err != nil {
 		sdb.Close()
 		return nil, err

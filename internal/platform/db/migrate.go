@@ -120,6 +120,11 @@ func (d *DB) Migrate(ctx context.Context, sources []Migrations) ([]Migration, er
 		}
 		done = append(done, m)
 	}
+	if d.side != nil {
+		if err := d.moveToSide(ctx); err != nil {
+			return done, err
+		}
+	}
 	return done, nil
 }
 
