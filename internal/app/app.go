@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -218,16 +219,17 @@ func busConfig(cfg *config.Config, log *slog.Logger) (bus.Config, error) {
 	return bc, nil
 }
 
-// AccessLogSide is where SQLite keeps the exchange's access log: in its own
-// file beside the database (shuzhi-accesslog.db). The log is written many
-// times a second, and each commit to a file makes every other connection
-// drop its page cache of that file — the hosted data the governed lookups
-// read (docs/PERFORMANCE.md).
-var AccessLogSide = db.Side{Schema: "accesslog", Tables: exchange.LogTables}
+// LogsSide is where SQLite keeps the two logs, the ledger and the
+// exchange's access log: in a file of their own beside the database
+// (shuzhi-logs.db). They are written many times a second, and each commit
+// to a file makes every other connection drop its page cache of that file
+// — of the main file, the hosted data that governed lookups read, the
+// registry, the cases (docs/PERFORMANCE.md).
+var LogsSide = db.Side{Schema: "logs", Tables: append(slices.Clone(ledger.LogTables), exchange.LogTables...)}
 
 // dbOptions are the database settings of every command.
 func dbOptions(cfg *config.Config) db.Options {
-	side := AccessLogSide
+	side := LogsSide
 	return db.Options{DSN: cfg.DB, DataDir: cfg.DataDir, Side: &side}
 }
 

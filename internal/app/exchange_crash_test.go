@@ -107,12 +107,12 @@ func TestExchangeKill9(t *testing.T) {
 	// How many answered accesses only the journal held at the kill (it
 	// varies with timing; logged, not asserted).
 	ctx := context.Background()
-	d, err := db.Open(ctx, db.Options{DataDir: dir, Side: &app.AccessLogSide})
+	d, err := db.Open(ctx, db.Options{DataDir: dir, Side: &app.LogsSide})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The access log is in its own file (app.AccessLogSide), not the main one.
-	for schema, want := range map[string]int{"main": 0, "accesslog": 1} {
+	// The access log is in its own file (app.LogsSide), not the main one.
+	for schema, want := range map[string]int{"main": 0, "logs": 1} {
 		var n int
 		if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM `+schema+`.sqlite_master WHERE type = 'table' AND name = 'ex_access'`).Scan(&n); err != nil || n != want {
 			t.Fatalf("ex_access in %s: %d (%v), want %d", schema, n, err, want)

@@ -44,8 +44,12 @@ func (c *sideConnector) Driver() driver.Driver { return c.drv }
 // both; the next start finds the side copy complete and drops the other.
 // (SQLite resolves an unqualified name to main first, so nothing reads the
 // side copy before the drop.)
+//
+// Tables are copied in the order given (a table referenced by a foreign key
+// before the tables referring to it) and dropped in the reverse order.
 func (d *DB) moveToSide(ctx context.Context) error {
 	s := d.side.Schema
+	var moving []string
 	for _, t := range d.side.Tables {
 		inMain, err := d.hasTable(ctx, "main", t)
 		if err != nil {
@@ -54,6 +58,7 @@ func (d *DB) moveToSide(ctx context.Context) error {
 		if !inMain {
 			continue
 		}
+		moving = append(moving, t)
 		inSide, err := d.hasTable(ctx, s, t)
 		if err != nil {
 			return err
@@ -63,6 +68,9 @@ func (d *DB) moveToSide(ctx context.Context) error {
 				return fmt.Errorf("db: moving %s to %s: %w", t, s, err)
 			}
 		}
+	}
+	for i := len(moving) - 1; i >= 0; i-- {
+		t := moving[i]
 		if err := d.InTx(ctx, func(ctx context.Context) error {
 			_, err := d.Exec(ctx, `DROP TABLE main.`+t)
 			return err

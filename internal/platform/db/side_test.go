@@ -17,6 +17,8 @@ var sideMigrations = []db.Migrations{
 		"0001_init.sql": {Data: []byte(`CREATE TABLE things (id TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, thing TEXT NOT NULL, n BIGINT NOT NULL);
 CREATE INDEX events_thing ON events (thing, seq);
+CREATE TABLE owners (name TEXT PRIMARY KEY);
+CREATE TABLE marks (owner TEXT NOT NULL REFERENCES owners (name), n INTEGER NOT NULL);
 `)},
 	}},
 }
@@ -66,12 +68,16 @@ func TestSide(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := d.Exec(ctx, `INSERT INTO things (id, name) VALUES ('t1', 'one')`); err != nil {
-		t.Fatal(err)
+	for _, q := range []string{`INSERT INTO things (id, name) VALUES ('t1', 'one')`, `INSERT INTO owners (name) VALUES ('o1')`,
+		`INSERT INTO marks (owner, n) VALUES ('o1', 1)`} {
+		if _, err := d.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	d.Close()
 
-	side := &db.Side{Schema: "logside", Tables: []string{"events"}}
+	// A referenced table goes before the table referring to it.
+	side := &db.Side{Schema: "logside", Tables: []string{"events", "owners", "marks"}}
 	d = openSide(t, dir, side)
 	if _, err := os.Stat(filepath.Join(dir, "shuzhi-logside.db")); err != nil {
 		t.Fatalf("side file: %v", err)
@@ -79,8 +85,15 @@ func TestSide(t *testing.T) {
 	if main := objects(t, d, "main"); main["events"] || main["events_thing"] || !main["things"] {
 		t.Fatalf("main file holds %v", main)
 	}
-	if s := objects(t, d, "logside"); !s["events"] || !s["events_thing"] || s["things"] {
+	if s := objects(t, d, "logside"); !s["events"] || !s["events_thing"] || !s["owners"] || !s["marks"] || s["things"] {
 		t.Fatalf("side file holds %v", s)
+	}
+	// The foreign key holds in the side file.
+	if _, err := d.Exec(ctx, `INSERT INTO marks (owner, n) VALUES ('nobody', 2)`); !db.IsForeignKeyViolation(err) {
+		t.Fatalf("mark of an unknown owner: %v", err)
+	}
+	if _, err := d.Exec(ctx, `INSERT INTO marks (owner, n) VALUES ('o1', 2)`); err != nil {
+		t.Fatal(err)
 	}
 	var n, sum int
 	if err := d.QueryRow(ctx, `SELECT COUNT(*), SUM(n) FROM events`).Scan(&n, &sum); err != nil || n != 300 || sum != 299*300/2 {
