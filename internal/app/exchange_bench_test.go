@@ -20,7 +20,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/app/apptest"
 	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
-	"github.com/shuzhi-gov/shuzhi/internal/platform/db/dbtest"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/idcode"
 )
 
@@ -51,7 +51,9 @@ import (
 //
 //	go test ./internal/app/ -run '^$' -bench ExchangeLookup -benchtime 50000x
 //
-// SHUZHI_BENCH_CONC sets the number of callers (default 64).
+// SHUZHI_BENCH_CONC sets the number of callers (default 64). Each path runs
+// on SQLite, on PostgreSQL, and on PostgreSQL with the access journal
+// (postgres-journal: --exchange-journal on).
 func BenchmarkExchangeLookup(b *testing.B) {
 	conc := 64
 	if v, err := strconv.Atoi(os.Getenv("SHUZHI_BENCH_CONC")); err == nil && v > 0 {
@@ -61,9 +63,16 @@ func BenchmarkExchangeLookup(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("SHUZHI_BENCH_RATE")); err == nil && v >= 0 {
 		rate = v
 	}
-	for _, backend := range dbtest.Backends {
-		b.Run(string(backend), func(b *testing.B) {
-			e := apptest.Start(b, backend)
+	// SQLite journals by default, PostgreSQL commits each batch before the
+	// answer; postgres-journal is PostgreSQL with --exchange-journal on.
+	setups := []struct {
+		name    string
+		backend db.Dialect
+		flags   []string
+	}{{"sqlite", db.SQLite, nil}, {"postgres", db.Postgres, nil}, {"postgres-journal", db.Postgres, []string{"--exchange-journal", "on"}}}
+	for _, su := range setups {
+		b.Run(su.name, func(b *testing.B) {
+			e := apptest.Start(b, su.backend, su.flags...)
 			ctx := context.Background()
 			var mz string
 			if err := e.Server.DB.QueryRow(ctx, `SELECT id FROM orgs WHERE name = ?`, "姑苏区民政局").Scan(&mz); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/crashtest"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db/dbtest"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/idcode"
 )
 
@@ -27,7 +28,7 @@ func TestExchangeCrashHelper(t *testing.T) {
 	if dir == "" {
 		return // run normally: nothing to do
 	}
-	e := apptest.Start(t, db.SQLite, "--data-dir", dir)
+	e := apptest.Start(t, db.SQLite, crashServeFlags(dir, os.Getenv("SHUZHI_EXCRASH_DSN"))...)
 	ctx := asOrg(e, "姑苏区民政局")
 	p := authz.From(ctx)
 	p.Nationwide = true
@@ -79,17 +80,42 @@ func TestExchangeCrashHelper(t *testing.T) {
 	}
 }
 
-// TestExchangeKill9 kills a server (SQLite, with the access journal) with
-// SIGKILL while it answers governed queries, twice, restarts it on the same
-// data directory, and finds every access whose query was answered in the
-// access log, anchored on the ledger with a proof that verifies.
+// crashServeFlags are the serve flags of the crash test's server: SQLite in
+// dir, or PostgreSQL at dsn with the access journal switched on.
+func crashServeFlags(dir, dsn string) []string {
+	flags := []string{"--data-dir", dir}
+	if dsn != "" {
+		flags = append(flags, "--db", dsn, "--exchange-journal", "on")
+	}
+	return flags
+}
+
+// TestExchangeKill9 kills a server with the access journal (SQLite; and
+// PostgreSQL with --exchange-journal on) with SIGKILL while it answers
+// governed queries, twice, restarts it on the same data directory, and
+// finds every access whose query was answered in the access log, anchored
+// on the ledger with a proof that verifies.
 func TestExchangeKill9(t *testing.T) {
 	t.Parallel()
+	for _, backend := range []db.Dialect{db.SQLite, db.Postgres} {
+		t.Run(string(backend), func(t *testing.T) {
+			t.Parallel()
+			dsn := ""
+			if backend == db.Postgres {
+				dsn = dbtest.NewPGDatabase(t)
+			}
+			testExchangeKill9(t, dsn)
+		})
+	}
+}
+
+func testExchangeKill9(t *testing.T, dsn string) {
 	dir := t.TempDir()
 	answered := map[string]bool{}
 	for round := range 2 {
 		got := 0
-		crashtest.KillDuring(t, "TestExchangeCrashHelper", []string{"SHUZHI_EXCRASH_DIR=" + dir, fmt.Sprintf("SHUZHI_EXCRASH_ROUND=%d", round)}, 90*time.Second, func(line string) bool {
+		env := []string{"SHUZHI_EXCRASH_DIR=" + dir, fmt.Sprintf("SHUZHI_EXCRASH_ROUND=%d", round), "SHUZHI_EXCRASH_DSN=" + dsn}
+		crashtest.KillDuring(t, "TestExchangeCrashHelper", env, 90*time.Second, func(line string) bool {
 			if strings.HasPrefix(line, "error") {
 				t.Fatalf("round %d: %s", round, line)
 			}
@@ -107,12 +133,16 @@ func TestExchangeKill9(t *testing.T) {
 	// How many answered accesses only the journal held at the kill (it
 	// varies with timing; logged, not asserted).
 	ctx := context.Background()
-	d, err := db.Open(ctx, db.Options{DataDir: dir, Side: &app.LogsSide})
+	d, err := db.Open(ctx, db.Options{DSN: dsn, DataDir: dir, Side: &app.LogsSide})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The access log is in its own file (app.LogsSide), not the main one.
+	// With SQLite the access log is in its own file (app.LogsSide), not the
+	// main one.
 	for schema, want := range map[string]int{"main": 0, "logs": 1} {
+		if dsn != "" {
+			break
+		}
 		var n int
 		if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM `+schema+`.sqlite_master WHERE type = 'table' AND name = 'ex_access'`).Scan(&n); err != nil || n != want {
 			t.Fatalf("ex_access in %s: %d (%v), want %d", schema, n, err, want)
@@ -130,7 +160,7 @@ func TestExchangeKill9(t *testing.T) {
 	}
 	d.Close()
 
-	e := apptest.Start(t, db.SQLite, "--data-dir", dir)
+	e := apptest.Start(t, db.SQLite, crashServeFlags(dir, dsn)...)
 	missing := 0
 	for id := range answered {
 		var n int

@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,7 +25,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/demo"
 	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
-	"github.com/shuzhi-gov/shuzhi/internal/platform/db/dbtest"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 )
 
 type exRequest struct {
@@ -49,10 +51,22 @@ type exProblem struct {
 
 func TestExchange(t *testing.T) {
 	t.Parallel()
-	for _, backend := range dbtest.Backends {
-		t.Run(string(backend), func(t *testing.T) {
+	type setup struct {
+		name    string
+		backend db.Dialect
+		flags   []string
+	}
+	// SQLite journals by default, PostgreSQL commits each batch; the last
+	// runs PostgreSQL with the journal (--exchange-journal on).
+	setups := []setup{{"sqlite", db.SQLite, nil}, {"postgres", db.Postgres, nil}, {"postgres-journal", db.Postgres, []string{"--exchange-journal", "on"}}}
+	for _, su := range setups {
+		t.Run(su.name, func(t *testing.T) {
 			t.Parallel()
-			e := apptest.Start(t, backend)
+			e := apptest.Start(t, su.backend, su.flags...)
+			_, err := os.Stat(filepath.Join(e.Server.Cfg.DataDir, "exchange-journal", "ID"))
+			if journaled := su.backend == db.SQLite || su.flags != nil; journaled != (err == nil) {
+				t.Fatalf("access journal in use: %v, want %v", err == nil, journaled)
+			}
 			t.Run("民政 asks 公安 for household data; 公安 grants two fields; the person sees the use with a proof", func(t *testing.T) { testShareEndToEnd(t, e) })
 			t.Run("queries without a grant, beyond it, after revocation or expiry, above quota, or of a not-shared resource are refused and recorded", func(t *testing.T) { testRefusals(t, e) })
 			t.Run("the catalog is browsable, versioned and exportable", func(t *testing.T) { testCatalog(t, e) })

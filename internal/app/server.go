@@ -49,11 +49,12 @@ func NewServer(ctx context.Context, core *Core) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: %w", err)
 	}
-	// With SQLite the exchange answers a query once its access record is
-	// in the access journal, a file beside the database (the records move
-	// into the database in the background); PostgreSQL deployments, which
-	// may run several replicas, commit the record to the database first.
-	if core.DB.Dialect() == db.SQLite {
+	// With the journal the exchange answers a query once its access record
+	// is in the access journal, a file in the data directory (the records
+	// move into the database in the background); without it, once the
+	// record is committed. auto: on with SQLite; off with PostgreSQL, whose
+	// replicas are meant to keep no state of their own.
+	if core.Cfg.ExchangeJournal == "on" || (core.Cfg.ExchangeJournal == "auto" && core.DB.Dialect() == db.SQLite) {
 		if err := core.Exchange.OpenJournal(ctx, filepath.Join(core.Cfg.DataDir, "exchange-journal")); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("exchange: %w", err)

@@ -43,7 +43,7 @@ var Tables = []string{"ex_deliveries", "ex_subscriptions", "ex_disputes", "ex_su
 // LogTables are the access log's tables. Nothing writes them in the same
 // transaction as other tables, so a SQLite deployment keeps them in a file
 // of their own (db.Side).
-var LogTables = []string{"ex_access", "ex_batches", "ex_epochs", "ex_access_subjects", "ex_journal"}
+var LogTables = []string{"ex_access", "ex_batches", "ex_epochs", "ex_access_subjects", "ex_journal", "ex_journals"}
 
 // Org is an organisation as the exchange needs it.
 type Org struct {

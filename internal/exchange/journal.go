@@ -46,6 +46,11 @@ type journal struct {
 	dir  string
 	max  int64
 	lock *os.File // dir/LOCK, flock'ed while open
+	// id names this journal in the database (ex_journals), so that several
+	// processes sharing a PostgreSQL database each keep their own
+	// position; fresh is true when the id was made by this open.
+	id    string
+	fresh bool
 
 	mu   sync.Mutex
 	f    *os.File
@@ -68,7 +73,50 @@ func openJournal(dir string) (*journal, error) {
 		lock.Close()
 		return nil, fmt.Errorf("access journal %s is in use by another process: %w", dir, err)
 	}
-	return &journal{dir: dir, max: journalFileMax, lock: lock}, nil
+	id, fresh, err := journalID(dir)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("access journal: %w", err)
+	}
+	return &journal{dir: dir, max: journalFileMax, lock: lock, id: id, fresh: fresh}, nil
+}
+
+// journalID reads the journal's id from dir/ID, or makes one (written to a
+// temporary file, synced and renamed, so that a crash leaves no half id).
+func journalID(dir string) (id string, fresh bool, err error) {
+	path := filepath.Join(dir, "ID")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		id := strings.TrimSpace(string(b))
+		if id == "" {
+			return "", false, fmt.Errorf("%s is empty", path)
+		}
+		return id, false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", false, err
+	}
+	id = newID()
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	if err != nil {
+		return "", false, err
+	}
+	if _, err := f.WriteString(id + "\n"); err != nil {
+		f.Close()
+		return "", false, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return "", false, err
+	}
+	if err := f.Close(); err != nil {
+		return "", false, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", false, err
+	}
+	return id, true, nil
 }
 
 func (j *journal) path(gen int64) string {

@@ -189,6 +189,38 @@ func TestJournalLock(t *testing.T) {
 	}
 }
 
+// TestJournalID: a journal keeps the id it was first given (its row in
+// ex_journals); only the first open reports it fresh.
+func TestJournalID(t *testing.T) {
+	dir := t.TempDir()
+	j, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := j.id
+	if id == "" || !j.fresh {
+		t.Fatalf("first open: id %q fresh %v", id, j.fresh)
+	}
+	j.close()
+	j, err = openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	if j.id != id || j.fresh {
+		t.Fatalf("reopen: id %q fresh %v, want %q and not fresh", j.id, j.fresh, id)
+	}
+	other := t.TempDir()
+	k, err := openJournal(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.close()
+	if k.id == id {
+		t.Fatal("two journals share an id")
+	}
+}
+
 // TestJournalPositionPastEnd: when the stored position lies past what the
 // files hold (a file removed outside Shuzhi), new records go to a new file,
 // so a later replay from that position does not skip them.

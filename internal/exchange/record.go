@@ -100,7 +100,12 @@ func (s *Service) OpenJournal(ctx context.Context, dir string) error {
 		return err
 	}
 	var from journalPos
-	err = s.db.QueryRow(ctx, `SELECT gen, off FROM ex_journal WHERE id = 1`).Scan(&from.gen, &from.off)
+	err = s.db.QueryRow(ctx, `SELECT gen, off FROM ex_journals WHERE journal = ?`, j.id).Scan(&from.gen, &from.off)
+	if errors.Is(err, sql.ErrNoRows) && j.fresh {
+		// A journal from before journals had ids (one per database, SQLite):
+		// its position is the single row of ex_journal.
+		err = s.db.QueryRow(ctx, `SELECT gen, off FROM ex_journal WHERE id = 1`).Scan(&from.gen, &from.off)
+	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		j.close()
 		return err
@@ -240,7 +245,7 @@ func (r *recorder) ingestOnce() int {
 	}
 	end := take[len(take)-1].end
 	mark := func(ctx context.Context) error {
-		return r.ins.mark.Insert(ctx, []any{1, end.gen, end.off})
+		return r.ins.mark.Insert(ctx, []any{r.j.Load().id, end.gen, end.off})
 	}
 	id, err := r.writeBatch(bodies, data, mark)
 	if err != nil {
@@ -418,7 +423,7 @@ func newInserters(d *db.DB) inserters {
 	return inserters{
 		access: d.RowInserter(`INSERT INTO ex_access (seq, id, at, batch_id, leaf, leaf_hash, body, resource_id, grant_id, consumer_org, outcome, records) VALUES`, accessCols, chunk, ""),
 		batch:  d.RowInserter(`INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES`, 5, 1, ""),
-		mark:   d.RowInserter(`INSERT INTO ex_journal (id, gen, off) VALUES`, 3, 1, `ON CONFLICT (id) DO UPDATE SET gen = excluded.gen, off = excluded.off`),
+		mark:   d.RowInserter(`INSERT INTO ex_journals (journal, gen, off) VALUES`, 3, 1, `ON CONFLICT (journal) DO UPDATE SET gen = excluded.gen, off = excluded.off`),
 	}
 }
 

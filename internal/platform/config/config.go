@@ -43,6 +43,7 @@ type Config struct {
 	NodeLevel       string
 	PublicURL       string
 	GCPercent       int
+	ExchangeJournal string
 	ConfigFile      string
 }
 
@@ -141,6 +142,7 @@ var Settings = []Setting{
 	{"node-level", "county", "this node's level: province, city, county or township", str(func(c *Config) *string { return &c.NodeLevel })},
 	{"public-url", "", "URL other nodes reach this one at (default: http://<listen address>)", str(func(c *Config) *string { return &c.PublicURL })},
 	{"gc-percent", "400", "the Go garbage collector's target (GOGC) for this process: 400 trades some memory for fewer collections, which otherwise steal one of two cores under load; 0 keeps the runtime's default", integer(func(c *Config) *int { return &c.GCPercent })},
+	{"exchange-journal", "auto", "answer governed queries once their access record is in a local journal file, moved into the database behind: on, off, or auto (on with SQLite, off with PostgreSQL; with PostgreSQL, on needs a data directory that outlives the process, see docs/EXCHANGE.md)", str(func(c *Config) *string { return &c.ExchangeJournal })},
 	{"secure-cookies", "false", "mark cookies Secure (set when served over HTTPS)", boolean(func(c *Config) *bool { return &c.SecureCookies })},
 }
 
@@ -240,6 +242,11 @@ func (c *Config) Validate() error {
 	}
 	if c.JSMaxMemory < 1<<20 || c.JSMaxStore < 1<<20 {
 		return fmt.Errorf("js-max-memory and js-max-store: must be at least 1MiB")
+	}
+	switch c.ExchangeJournal {
+	case "auto", "on", "off":
+	default:
+		return fmt.Errorf("exchange-journal: must be auto, on or off, got %q", c.ExchangeJournal)
 	}
 	if c.NATSPort < 0 || c.NATSPort > 65535 {
 		return fmt.Errorf("nats-port: must be 0..65535")
