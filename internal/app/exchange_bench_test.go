@@ -20,7 +20,6 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/app/apptest"
 	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
-	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/idcode"
 )
 
@@ -63,14 +62,7 @@ func BenchmarkExchangeLookup(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("SHUZHI_BENCH_RATE")); err == nil && v >= 0 {
 		rate = v
 	}
-	// SQLite journals by default, PostgreSQL commits each batch before the
-	// answer; postgres-journal is PostgreSQL with --exchange-journal on.
-	setups := []struct {
-		name    string
-		backend db.Dialect
-		flags   []string
-	}{{"sqlite", db.SQLite, nil}, {"postgres", db.Postgres, nil}, {"postgres-journal", db.Postgres, []string{"--exchange-journal", "on"}}}
-	for _, su := range setups {
+	for _, su := range exchangeSetups {
 		b.Run(su.name, func(b *testing.B) {
 			e := apptest.Start(b, su.backend, su.flags...)
 			ctx := context.Background()

@@ -49,17 +49,23 @@ type exProblem struct {
 	Errors []struct{ Field, Rule string }
 }
 
+// exchangeSetup is a backend and serve flags the exchange's tests and
+// benchmark run on.
+type exchangeSetup struct {
+	name    string
+	backend db.Dialect
+	flags   []string
+}
+
+// exchangeSetups: SQLite journals by default, PostgreSQL commits each batch
+// before the answer; postgres-journal is PostgreSQL with the access journal
+// (--exchange-journal on).
+var exchangeSetups = []exchangeSetup{{"sqlite", db.SQLite, nil}, {"postgres", db.Postgres, nil},
+	{"postgres-journal", db.Postgres, []string{"--exchange-journal", "on"}}}
+
 func TestExchange(t *testing.T) {
 	t.Parallel()
-	type setup struct {
-		name    string
-		backend db.Dialect
-		flags   []string
-	}
-	// SQLite journals by default, PostgreSQL commits each batch; the last
-	// runs PostgreSQL with the journal (--exchange-journal on).
-	setups := []setup{{"sqlite", db.SQLite, nil}, {"postgres", db.Postgres, nil}, {"postgres-journal", db.Postgres, []string{"--exchange-journal", "on"}}}
-	for _, su := range setups {
+	for _, su := range exchangeSetups {
 		t.Run(su.name, func(t *testing.T) {
 			t.Parallel()
 			e := apptest.Start(t, su.backend, su.flags...)

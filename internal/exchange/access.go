@@ -359,7 +359,7 @@ func (s *Service) lookup(ctx context.Context, r *Resource, kit Item, key string)
 	case Hosted:
 		rk := s.rowKey(kit, key)
 		var data, subject string
-		st, err := s.stmt(ctx, `SELECT data, subject FROM ex_rows WHERE resource_id = ? AND rkey = ?`)
+		st, err := s.db.Prepared(ctx, `SELECT data, subject FROM ex_rows WHERE resource_id = ? AND rkey = ?`)
 		if err != nil {
 			return record{}, false, err
 		}

@@ -11,7 +11,6 @@ package exchange
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"encoding/hex"
 	"encoding/json"
@@ -141,8 +140,6 @@ type Service struct {
 	seen      *replayGuard
 	rec       *recorder
 	index     *indexer
-	lookupMu  sync.Mutex
-	lookupSt  map[string]*sql.Stmt
 	kickBatch chan struct{}
 	kickDeliv chan struct{}
 
@@ -174,11 +171,6 @@ func (s *Service) Close() {
 	s.closeOnce.Do(func() {
 		s.rec.close()
 		s.index.close()
-		s.lookupMu.Lock()
-		for _, st := range s.lookupSt {
-			_ = st.Close()
-		}
-		s.lookupMu.Unlock()
 	})
 }
 
@@ -195,23 +187,4 @@ func (s *Service) blind(kind, value string) string {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-// stmt returns a prepared statement of the pool (the hot reads of the
-// access path: parsing costs as much as running them on SQLite).
-func (s *Service) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
-	s.lookupMu.Lock()
-	defer s.lookupMu.Unlock()
-	if st, ok := s.lookupSt[q]; ok {
-		return st, nil
-	}
-	st, err := s.db.SQL().PrepareContext(ctx, s.db.Rebind(q))
-	if err != nil {
-		return nil, err
-	}
-	if s.lookupSt == nil {
-		s.lookupSt = map[string]*sql.Stmt{}
-	}
-	s.lookupSt[q] = st
-	return st, nil
 }

@@ -55,7 +55,6 @@ func (x *indexer) add(batch string, es []subjectEntry) {
 func (x *indexer) close() {
 	close(x.stop)
 	<-x.done
-	x.rows.Close()
 }
 
 // indexEvery is how long the indexer gathers batches before it writes.

@@ -87,7 +87,6 @@ func (r *recorder) close() {
 		<-r.idone
 		_ = j.close()
 	}
-	r.ins.close()
 }
 
 // OpenJournal makes the service record accesses through the access
@@ -425,12 +424,6 @@ func newInserters(d *db.DB) inserters {
 		batch:  d.RowInserter(`INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES`, 5, 1, ""),
 		mark:   d.RowInserter(`INSERT INTO ex_journals (journal, gen, off) VALUES`, 3, 1, `ON CONFLICT (journal) DO UPDATE SET gen = excluded.gen, off = excluded.off`),
 	}
-}
-
-func (in inserters) close() {
-	in.access.Close()
-	in.batch.Close()
-	in.mark.Close()
 }
 
 // writeBatch is writeRows, once more with a fresh sequence number if

@@ -80,10 +80,7 @@ type Log struct {
 	tiles    tileCaches
 	closeErr error
 
-	stmtMu       sync.Mutex
-	readTileStmt *sql.Stmt    // tileQuery, prepared on first use
-	seqStmts     [4]*sql.Stmt // writeStmts
-	scratch      []byte       // store's blob buffer (the sequencer's, under mu)
+	scratch []byte // store's blob buffer (the sequencer's, under mu)
 }
 
 type appendReq struct {
@@ -283,18 +280,6 @@ func (l *Log) Close() error {
 		close(l.stop)
 	}
 	<-l.stopped
-	l.stmtMu.Lock()
-	if l.readTileStmt != nil {
-		_ = l.readTileStmt.Close()
-		l.readTileStmt = nil
-	}
-	for i, st := range l.seqStmts {
-		if st != nil {
-			_ = st.Close()
-			l.seqStmts[i] = nil
-		}
-	}
-	l.stmtMu.Unlock()
 	return l.closeErr
 }
 
@@ -495,28 +480,19 @@ const (
 				ON CONFLICT (level, n) DO UPDATE SET width = excluded.width, data = excluded.data, interior = excluded.interior`
 )
 
-// writeStmts prepares the sequencer's statements on the pool once; each
-// transaction uses them through Tx.StmtContext, which prepares a statement
-// at most once per pooled connection. (Parsing them anew in every commit
-// cost as much as running them.)
+// writeStmts are the sequencer's statements, prepared on the pool once
+// (db.Prepared); each transaction uses them through Tx.StmtContext, which
+// prepares a statement at most once per pooled connection. (Parsing them
+// anew in every commit cost as much as running them.)
 func (l *Log) writeStmts(ctx context.Context) ([4]*sql.Stmt, error) {
-	l.stmtMu.Lock()
-	defer l.stmtMu.Unlock()
-	if l.seqStmts[0] != nil {
-		return l.seqStmts, nil
-	}
 	var out [4]*sql.Stmt
 	for i, q := range []string{sqlUpdateSize, sqlInsertSize, sqlPutBundle, sqlPutTile} {
-		st, err := l.db.SQL().PrepareContext(ctx, l.db.Rebind(q))
+		st, err := l.db.Prepared(ctx, q)
 		if err != nil {
-			for _, p := range out[:i] {
-				_ = p.Close()
-			}
 			return out, err
 		}
 		out[i] = st
 	}
-	l.seqStmts = out
 	return out, nil
 }
 

@@ -128,28 +128,12 @@ func (c tileCaches) put(L int, n int64, t *tile) { c.of(L).put(L, n, t) }
 
 const tileQuery = `SELECT width, data, interior FROM ledger_tiles WHERE level = ? AND n = ?`
 
-// tileStmt is the tile query, prepared once per Log: parsing it costs as
-// much as running it on SQLite.
-func (l *Log) tileStmt(ctx context.Context) (*sql.Stmt, error) {
-	l.stmtMu.Lock()
-	defer l.stmtMu.Unlock()
-	if l.readTileStmt != nil {
-		return l.readTileStmt, nil
-	}
-	st, err := l.db.SQL().PrepareContext(ctx, l.db.Rebind(tileQuery))
-	if err != nil {
-		return nil, err
-	}
-	l.readTileStmt = st
-	return st, nil
-}
-
 // readTile returns tile (L, n) as stored; full tiles come from the cache.
 func (l *Log) readTile(ctx context.Context, L int, n int64) (*tile, error) {
 	if t := l.tiles.get(L, n); t != nil {
 		return t, nil
 	}
-	st, err := l.tileStmt(ctx)
+	st, err := l.db.Prepared(ctx, tileQuery) // parsing it costs as much as running it on SQLite
 	if err != nil {
 		return nil, err
 	}

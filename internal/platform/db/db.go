@@ -51,6 +51,9 @@ type DB struct {
 	stopWAL chan struct{}
 	walDone chan struct{}
 	side    *Side // SQLite: tables kept in the attached side file
+
+	prepMu   sync.Mutex
+	prepared map[string]*sql.Stmt // Prepared: query text -> statement of the pool
 }
 
 // Options selects and tunes the backend.
@@ -239,8 +242,15 @@ func (d *DB) Dialect() Dialect { return d.dialect }
 // SQL exposes the pool for tools that need it (benchmarks, migrations).
 func (d *DB) SQL() *sql.DB { return d.sql }
 
-// Close stops the WAL checkpointer (SQLite) and closes the pool.
+// Close stops the WAL checkpointer (SQLite), closes the prepared
+// statements and the pool.
 func (d *DB) Close() error {
+	d.prepMu.Lock()
+	for q, st := range d.prepared {
+		_ = st.Close()
+		delete(d.prepared, q)
+	}
+	d.prepMu.Unlock()
 	if d.stopWAL != nil {
 		select {
 		case <-d.stopWAL:

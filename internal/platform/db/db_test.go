@@ -102,7 +102,6 @@ func TestStore(t *testing.T) {
 		})
 		t.Run("row inserter writes every row once, in and out of transactions", func(t *testing.T) {
 			in := d.RowInserter(`INSERT INTO widgets (id, name, n) VALUES`, 3, 100, `ON CONFLICT DO NOTHING`)
-			defer in.Close()
 			rows := func(prefix string, from, to int) []any {
 				var args []any
 				for i := from; i < to; i++ {

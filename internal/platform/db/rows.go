@@ -10,12 +10,12 @@ import (
 )
 
 // RowInserter writes many rows of one shape with multi-row INSERTs that are
-// prepared once on the pool and reused in every transaction, so a hot
-// writer never parses SQL: with SQLite, parsing a 256-row INSERT cost as
-// much as running it. With SQLite n rows go as statements of power-of-two
-// sizes (256 + 64 + 4 + 1 for 325 rows, say: at most nine statements kept
-// per connection); with PostgreSQL, where each statement is a round trip,
-// as full statements and one of the exact remainder.
+// prepared once on the pool (DB.Prepared) and reused in every transaction,
+// so a hot writer never parses SQL: with SQLite, parsing a 256-row INSERT
+// cost as much as running it. With SQLite n rows go as statements of
+// power-of-two sizes (256 + 64 + 4 + 1 for 325 rows, say: at most nine
+// statements kept per connection); with PostgreSQL, where each statement is
+// a round trip, as full statements and one of the exact remainder.
 type RowInserter struct {
 	d       *DB
 	head    string // INSERT INTO t (a, b) VALUES
@@ -23,8 +23,8 @@ type RowInserter struct {
 	cols    int
 	maxRows int // a power of two
 
-	mu    sync.Mutex
-	stmts map[int]*sql.Stmt // rows -> statement
+	mu      sync.Mutex
+	queries map[int]string // rows -> statement text, built once
 }
 
 // RowInserter returns an inserter for statements "head (?,..),(?,..) tail"
@@ -34,14 +34,15 @@ func (d *DB) RowInserter(head string, cols, maxRows int, tail string) *RowInsert
 	if cols <= 0 || maxRows <= 0 {
 		panic("db: RowInserter needs columns and rows")
 	}
-	return &RowInserter{d: d, head: head, tail: tail, cols: cols, maxRows: 1 << (bits.Len(uint(maxRows)) - 1), stmts: map[int]*sql.Stmt{}}
+	return &RowInserter{d: d, head: head, tail: tail, cols: cols, maxRows: 1 << (bits.Len(uint(maxRows)) - 1), queries: map[int]string{}}
 }
 
-func (in *RowInserter) stmt(ctx context.Context, rows int) (*sql.Stmt, error) {
+// query is the statement text for rows rows.
+func (in *RowInserter) query(rows int) string {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if st, ok := in.stmts[rows]; ok {
-		return st, nil
+	if q, ok := in.queries[rows]; ok {
+		return q
 	}
 	var q strings.Builder
 	q.WriteString(in.head)
@@ -57,12 +58,8 @@ func (in *RowInserter) stmt(ctx context.Context, rows int) (*sql.Stmt, error) {
 		q.WriteByte(' ')
 		q.WriteString(in.tail)
 	}
-	st, err := in.d.sql.PrepareContext(ctx, in.d.Rebind(q.String()))
-	if err != nil {
-		return nil, err
-	}
-	in.stmts[rows] = st
-	return st, nil
+	in.queries[rows] = q.String()
+	return in.queries[rows]
 }
 
 // Insert writes the rows whose values are args (cols values per row, row
@@ -85,7 +82,7 @@ func (in *RowInserter) Insert(ctx context.Context, args []any) error {
 		if in.d.dialect == SQLite {
 			rows = min(in.maxRows, 1<<(bits.Len(uint(n))-1))
 		}
-		st, err := in.stmt(ctx, rows)
+		st, err := in.d.Prepared(ctx, in.query(rows))
 		if err != nil {
 			return err
 		}
@@ -104,14 +101,4 @@ func (in *RowInserter) Insert(ctx context.Context, args []any) error {
 		n -= rows
 	}
 	return nil
-}
-
-// Close releases the prepared statements.
-func (in *RowInserter) Close() {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	for k, st := range in.stmts {
-		_ = st.Close()
-		delete(in.stmts, k)
-	}
 }

@@ -5,6 +5,28 @@ import (
 	"database/sql"
 )
 
+// Prepared returns the statement for query (written with ? placeholders),
+// prepared on the pool the first time and kept until the DB closes. Use it
+// for statements that run all the time (parsing one costs as much as
+// running it on SQLite); in a transaction, run it through
+// Tx.StmtContext, which prepares it at most once per pooled connection.
+func (d *DB) Prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	d.prepMu.Lock()
+	defer d.prepMu.Unlock()
+	if st, ok := d.prepared[query]; ok {
+		return st, nil
+	}
+	st, err := d.sql.PrepareContext(ctx, d.Rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if d.prepared == nil {
+		d.prepared = map[string]*sql.Stmt{}
+	}
+	d.prepared[query] = st
+	return st, nil
+}
+
 // Stmts caches prepared statements for a bulk load: the same few
 // statements run thousands of times in one transaction, and parsing them
 // each time costs as much as running them on SQLite. Use it inside InTx
