@@ -630,7 +630,7 @@ func countProofReads(b *testing.B, l *Log, index, size int64) (hashes, dbReads i
 			if _, ok := l.edgeHash(L, tn, sub, pos); ok {
 				continue
 			}
-			if k := [2]int64{int64(L), tn}; !seen[k] && l.tiles.get(L, tn) == nil {
+			if k := [2]int64{int64(L), tn}; !seen[k] && !l.tiles.has(L, tn) {
 				seen[k] = true
 				dbReads++
 			}

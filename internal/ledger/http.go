@@ -85,7 +85,11 @@ func (l *Log) tileBytes(ctx context.Context, t merkle.Tile, entries bool) ([]byt
 		return b, false, err
 	}
 	tl, err := l.readTile(ctx, t.L, t.N)
-	if err != nil || tl.width < w {
+	if err != nil {
+		return nil, false, notFound
+	}
+	defer l.releaseTile(t.L, tl)
+	if tl.width < w {
 		return nil, false, notFound
 	}
 	return bytes.Clone(tl.data[:32*w]), w == 256, nil

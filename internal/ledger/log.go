@@ -171,6 +171,7 @@ func (l *Log) load(ctx context.Context) error {
 		}
 		want := int(count - n*256)
 		if t.count(0) < want {
+			l.releaseTile(L, t)
 			return fmt.Errorf("ledger: tile %d/%d has %d hashes, the state needs %d: the database is damaged (run shuzhi ledger verify)", L, n, t.count(0), want)
 		}
 		e := &tileEdge{n: n}
@@ -181,6 +182,7 @@ func (l *Log) load(ctx context.Context) error {
 				e.subs[sub][i] = t.hash(sub, i)
 			}
 		}
+		l.releaseTile(L, t)
 		l.edges = append(l.edges, e)
 	}
 	if size%256 != 0 {

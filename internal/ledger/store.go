@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/ledger/merkle"
@@ -20,11 +21,21 @@ import (
 // its bottom level, interior the hashes of the 7 levels above, level by
 // level (width>>1 hashes, then width>>2, ...). Hashes are read in place by
 // offset (hash), never copied out as a whole.
+//
+// A full tile read from the database lives in a buffer of its cache's
+// (pooled); refs counts who holds it — the cache while it is cached, and
+// each reader between readTile and release — so that the buffer goes back
+// to the cache's free list only when nobody can read it any more.
 type tile struct {
 	width    int
 	data     []byte
 	interior []byte
+	buf      []byte // the cache's buffer data and interior are in, if pooled
+	refs     atomic.Int32
 }
+
+// fullTileBytes is a full tile's data and interior together.
+const fullTileBytes = 32*256 + 32*(256-2)
 
 // parseTile checks the stored columns and wraps them (without copying).
 func parseTile(width int, data, interior []byte) (*tile, error) {
@@ -34,7 +45,9 @@ func parseTile(width int, data, interior []byte) (*tile, error) {
 	if len(interior) < interiorOffset(width, 8) {
 		return nil, fmt.Errorf("tile interior is %d bytes, too short for width %d", len(interior), width)
 	}
-	return &tile{width: width, data: data, interior: interior}, nil
+	t := &tile{width: width, data: data, interior: interior}
+	t.refs.Store(1)
+	return t, nil
 }
 
 // interiorOffset is where tree level sub (1..8) of a tile of the given
@@ -61,13 +74,22 @@ func (t *tile) hash(sub int, pos int) merkle.Hash {
 	return h
 }
 
-// tileCache keeps full (immutable) tiles, least recently used out first.
+// tileCache keeps full (immutable) tiles, least recently used out first,
+// and the buffers of tiles it let go of for the next reads: a cold proof
+// then reads its leaf tile into memory the process has touched before
+// instead of into fresh pages (each a page fault; see PERFORMANCE.md).
 type tileCache struct {
-	mu    sync.Mutex
-	max   int
-	ll    *list.List
-	items map[[2]int64]*list.Element
+	mu     sync.Mutex
+	max    int
+	ll     *list.List
+	items  map[[2]int64]*list.Element
+	free   [][]byte
+	reused int // buffers handed out again (tests)
 }
+
+// maxFreeTiles bounds the free list: tiles come back one per eviction and
+// go out one per read, so a few are enough.
+const maxFreeTiles = 16
 
 type cacheItem struct {
 	key [2]int64
@@ -78,16 +100,29 @@ func newTileCache(max int) *tileCache {
 	return &tileCache{max: max, ll: list.New(), items: map[[2]int64]*list.Element{}}
 }
 
+// get returns tile (L, n) if cached, held for the caller: release it.
 func (c *tileCache) get(L int, n int64) *tile {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[[2]int64{int64(L), n}]; ok {
 		c.ll.MoveToFront(e)
-		return e.Value.(*cacheItem).t
+		t := e.Value.(*cacheItem).t
+		t.refs.Add(1) // the cache's own reference keeps it above zero
+		return t
 	}
 	return nil
 }
 
+// has reports whether tile (L, n) is cached, without holding it.
+func (c *tileCache) has(L int, n int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.items[[2]int64{int64(L), n}]
+	return ok
+}
+
+// put caches t (which the caller still holds) unless tile (L, n) is cached
+// already, and lets go of the least recently used tiles beyond max.
 func (c *tileCache) put(L int, n int64, t *tile) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -95,12 +130,46 @@ func (c *tileCache) put(L int, n int64, t *tile) {
 	if _, ok := c.items[k]; ok {
 		return
 	}
+	t.refs.Add(1)
 	c.items[k] = c.ll.PushFront(&cacheItem{key: k, t: t})
 	for c.ll.Len() > c.max {
 		e := c.ll.Back()
 		c.ll.Remove(e)
+		old := e.Value.(*cacheItem).t
 		delete(c.items, e.Value.(*cacheItem).key)
+		if old.refs.Add(-1) == 0 {
+			c.recycleLocked(old)
+		}
 	}
+}
+
+// release lets go of a tile from get or readTile.
+func (c *tileCache) release(t *tile) {
+	if t.refs.Add(-1) == 0 && t.buf != nil {
+		c.mu.Lock()
+		c.recycleLocked(t)
+		c.mu.Unlock()
+	}
+}
+
+func (c *tileCache) recycleLocked(t *tile) {
+	if t.buf != nil && len(c.free) < maxFreeTiles {
+		c.free = append(c.free, t.buf)
+	}
+	t.data, t.interior, t.buf = nil, nil, nil // a reader that did not hold it fails loudly
+}
+
+// buffer returns a buffer for a full tile: one let go of, or a new one.
+func (c *tileCache) buffer() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k := len(c.free); k > 0 {
+		b := c.free[k-1]
+		c.free = c.free[:k-1]
+		c.reused++
+		return b
+	}
+	return make([]byte, fullTileBytes)
 }
 
 // tileCaches keeps level-0 tiles and the tiles above in separate caches, so
@@ -124,11 +193,14 @@ func (c tileCaches) of(L int) *tileCache {
 
 func (c tileCaches) get(L int, n int64) *tile { return c.of(L).get(L, n) }
 
+func (c tileCaches) has(L int, n int64) bool { return c.of(L).has(L, n) }
+
 func (c tileCaches) put(L int, n int64, t *tile) { c.of(L).put(L, n, t) }
 
 const tileQuery = `SELECT width, data, interior FROM ledger_tiles WHERE level = ? AND n = ?`
 
-// readTile returns tile (L, n) as stored; full tiles come from the cache.
+// readTile returns tile (L, n) as stored, held for the caller until
+// releaseTile; full tiles come from the cache.
 func (l *Log) readTile(ctx context.Context, L int, n int64) (*tile, error) {
 	if t := l.tiles.get(L, n); t != nil {
 		return t, nil
@@ -148,21 +220,33 @@ func (l *Log) readTile(ctx context.Context, L int, n int64) (*tile, error) {
 		}
 		return nil, fmt.Errorf("tile %d/%d not stored", L, n)
 	}
-	// The driver's bytes, copied once into one buffer for the tile.
+	// The driver's bytes, copied once into one buffer for the tile: a
+	// recycled one for a full tile.
 	var width int
 	var data, interior sql.RawBytes
 	if err := rows.Scan(&width, &data, &interior); err != nil {
 		return nil, err
 	}
-	// One allocation, not zeroed first: appending to a slice whose capacity
-	// is its length makes append allocate anew (the driver's memory is left
-	// alone) and copy into memory it does not clear (make would).
-	buf := append(data[:len(data):len(data)], interior...)
+	var buf []byte
+	pooled := width == 256 && len(data)+len(interior) == fullTileBytes
+	if pooled {
+		buf = l.tiles.of(L).buffer()
+		copy(buf[copy(buf, data):], interior)
+	} else {
+		// Not zeroed first: appending to a slice whose capacity is its
+		// length makes append allocate anew (the driver's memory is left
+		// alone) and copy into memory it does not clear (make would).
+		buf = append(data[:len(data):len(data)], interior...)
+	}
 	t, err := parseTile(width, buf[:len(data):len(data)], buf[len(data):])
 	if err != nil {
 		return nil, fmt.Errorf("tile %d/%d: %w", L, n, err)
 	}
+	if pooled {
+		t.buf = buf
+	}
 	if err := rows.Close(); err != nil {
+		l.tiles.of(L).release(t)
 		return nil, err
 	}
 	if width == 256 {
@@ -170,6 +254,9 @@ func (l *Log) readTile(ctx context.Context, L int, n int64) (*tile, error) {
 	}
 	return t, nil
 }
+
+// releaseTile lets go of a tile from readTile.
+func (l *Log) releaseTile(L int, t *tile) { l.tiles.of(L).release(t) }
 
 // preloadUpper fills the upper-tile cache with the full tiles of levels 1
 // and above, the top ones first, as far as the cache holds them. Every proof
@@ -195,6 +282,7 @@ func (l *Log) preloadUpper(ctx context.Context) error {
 			return fmt.Errorf("ledger: tile %d/%d: %w", L, n, err)
 		}
 		l.tiles.put(L, n, t)
+		l.releaseTile(L, t)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("ledger: preload tiles: %w", err)
@@ -214,17 +302,12 @@ func (l *Log) hashReader(ctx context.Context) merkle.HashReader {
 func (l *Log) hashReaderLocking(ctx context.Context, lock bool) merkle.HashReader {
 	return merkle.HashReaderFunc(func(indexes []int64) ([]merkle.Hash, error) {
 		out := make([]merkle.Hash, len(indexes))
-		type where struct {
-			L, sub int
-			tn     int64
-			pos    int
-		}
 		// First the right edge, under one read lock.
 		var rest []int
-		var at [64]where
+		var at [64]hashLoc
 		locs := at[:0]
 		if len(indexes) > len(at) {
-			locs = make([]where, 0, len(indexes))
+			locs = make([]hashLoc, 0, len(indexes))
 		}
 		if lock {
 			l.mu.RLock()
@@ -233,7 +316,7 @@ func (l *Log) hashReaderLocking(ctx context.Context, lock bool) merkle.HashReade
 			level, n := tlog.SplitStoredHashIndex(idx)
 			L, sub := level/8, level%8
 			tn := (n << sub) >> 8
-			w := where{L: L, sub: sub, tn: tn, pos: int(n - tn*int64(256>>sub))}
+			w := hashLoc{L: L, sub: sub, tn: tn, pos: int(n - tn*int64(256>>sub))}
 			locs = append(locs, w)
 			if h, ok := l.edgeHashLocked(w.L, w.tn, w.sub, w.pos); ok {
 				out[i] = h
@@ -244,35 +327,59 @@ func (l *Log) hashReaderLocking(ctx context.Context, lock bool) merkle.HashReade
 		if lock {
 			l.mu.RUnlock()
 		}
-		// Then the tiles, each read once per call.
-		var last *tile
-		var lastKey [2]int64
-		var tiles map[[2]int64]*tile
-		for _, i := range rest {
-			w := locs[i]
-			key := [2]int64{int64(w.L), w.tn}
-			t := last
-			if t == nil || key != lastKey {
-				t = tiles[key]
-			}
-			if t == nil || w.pos >= t.count(w.sub) {
-				var err error
-				if t, err = l.readTile(ctx, w.L, w.tn); err != nil {
-					return nil, err
-				}
-				if tiles == nil {
-					tiles = map[[2]int64]*tile{}
-				}
-				tiles[key] = t
-			}
-			last, lastKey = t, key
-			if w.pos >= t.count(w.sub) {
-				return nil, fmt.Errorf("hash %d at level %d is not stored yet", int64(w.pos)+w.tn*int64(256>>w.sub), 8*w.L+w.sub)
-			}
-			out[i] = t.hash(w.sub, w.pos)
+		// Then the tiles, each read once per call and held until its end.
+		var hold [8]heldTile
+		held, err := l.tileHashes(ctx, rest, locs, out, hold[:0])
+		for _, h := range held {
+			l.releaseTile(h.L, h.t)
+		}
+		if err != nil {
+			return nil, err
 		}
 		return out, nil
 	})
+}
+
+// hashLoc is where a stored hash is: tile (L, tn), tree level sub of the
+// tile, position pos in that level.
+type hashLoc struct {
+	L, sub int
+	tn     int64
+	pos    int
+}
+
+type heldTile struct {
+	L  int
+	tn int64
+	t  *tile
+}
+
+// tileHashes answers out[i] for each i in rest from the tiles, and returns
+// held with the tiles it read appended, for the caller to let go of (also
+// after an error).
+func (l *Log) tileHashes(ctx context.Context, rest []int, locs []hashLoc, out []merkle.Hash, held []heldTile) ([]heldTile, error) {
+	for _, i := range rest {
+		w := locs[i]
+		var t *tile
+		for k := len(held) - 1; k >= 0; k-- {
+			if h := held[k]; h.L == w.L && h.tn == w.tn {
+				t = h.t
+				break
+			}
+		}
+		if t == nil || w.pos >= t.count(w.sub) {
+			var err error
+			if t, err = l.readTile(ctx, w.L, w.tn); err != nil {
+				return held, err
+			}
+			held = append(held, heldTile{w.L, w.tn, t})
+		}
+		if w.pos >= t.count(w.sub) {
+			return held, fmt.Errorf("hash %d at level %d is not stored yet", int64(w.pos)+w.tn*int64(256>>w.sub), 8*w.L+w.sub)
+		}
+		out[i] = t.hash(w.sub, w.pos)
+	}
+	return held, nil
 }
 
 // edgeHash reads a hash from the in-memory right-edge tile of tile level L
