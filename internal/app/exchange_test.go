@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
 )
 
 type exRequest struct {
@@ -75,6 +78,7 @@ func TestExchange(t *testing.T) {
 			}
 			t.Run("民政 asks 公安 for household data; 公安 grants two fields; the person sees the use with a proof", func(t *testing.T) { testShareEndToEnd(t, e) })
 			t.Run("queries without a grant, beyond it, after revocation or expiry, above quota, or of a not-shared resource are refused and recorded", func(t *testing.T) { testRefusals(t, e) })
+			t.Run("a grant's daily quota holds for every process on the database", func(t *testing.T) { testQuotaAcrossProcesses(t, e) })
 			t.Run("the catalog is browsable, versioned and exportable", func(t *testing.T) { testCatalog(t, e) })
 			t.Run("hosted data: loads, quality rules and the failing records", func(t *testing.T) { testQuality(t, e) })
 			t.Run("a provider's own system answers through the platform", func(t *testing.T) { testHTTPProvider(t, e) })
@@ -375,6 +379,70 @@ func testRefusals(t *testing.T, e *apptest.Env) {
 			t.Errorf("refusals %s: %d recorded, want %d", reason, got, want)
 		}
 	}
+}
+
+// Two services on one database (two processes, as PostgreSQL replicas
+// are) query under one grant at once until both are refused: together they
+// answer exactly the quota, and the grant shows it used.
+func testQuotaAcrossProcesses(t *testing.T, e *apptest.Env) {
+	ctx := context.Background()
+	var mz string
+	if err := e.Server.DB.QueryRow(ctx, `SELECT id FROM orgs WHERE name = ?`, "姑苏区民政局").Scan(&mz); err != nil {
+		t.Fatal(err)
+	}
+	as := authz.With(ctx, &authz.Principal{Kind: authz.KindSystem, ID: "quota-test", Name: "quota-test", OrgID: mz, Nationwide: true,
+		Permissions: []authz.Permission{authz.ExchangeRequest, authz.ExchangeQuery, authz.ExchangeRead}})
+	const quota = 400 // leases of 12 records while more than 48 are left
+	q, err := e.Server.Exchange.RequestAccess(as, exchange.NewRequest{Resource: "SCJG-QYDJ-001", Fields: []string{"name"}, Purpose: "限额测试",
+		Basis: "《社会救助暂行办法》第十一条", DailyQuota: quota, RateLimit: 100_000})
+	if err != nil || q.GrantID == "" {
+		t.Fatalf("request: %+v %v", q, err)
+	}
+	replica := e.Server.NewExchangeReplica()
+	var answered, refused atomic.Int64
+	var wg sync.WaitGroup
+	for k := range 6 {
+		ex := e.Server.Exchange
+		if k%2 == 1 {
+			ex = replica
+		}
+		wg.Go(func() {
+			for {
+				a, err := ex.Query(as, exchange.Query{Grant: q.GrantID, Key: demo.EnterpriseCreditCode})
+				var pe *errs.Error
+				switch {
+				case err == nil && len(a.Records) == 1:
+					answered.Add(1)
+				case errors.As(err, &pe) && pe.Code == errs.CodeTooMany:
+					refused.Add(1)
+					return
+				default:
+					t.Errorf("query: %+v %v", a, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if answered.Load() != quota || refused.Load() != 6 {
+		t.Fatalf("%d answered and %d refused, want %d and 6", answered.Load(), refused.Load(), quota)
+	}
+	// The replica stops (reporting what it answered); the grant shows the
+	// whole day's use.
+	replica.Close()
+	gs, _, err := e.Server.Exchange.Grants(as, "consumer", "active", 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gs {
+		if g.ID == q.GrantID {
+			if g.UsedToday != quota {
+				t.Fatalf("used today %d, want %d", g.UsedToday, quota)
+			}
+			return
+		}
+	}
+	t.Fatalf("grant %s not listed", q.GrantID)
 }
 
 func testCatalog(t *testing.T, e *apptest.Env) {

@@ -159,10 +159,11 @@ func (s *Service) queryFor(ctx context.Context, c caller, q Query) (*Answer, []s
 		return nil, nil, err
 	}
 	day := s.day()
-	if err := s.limits.loadDay(ctx, s, g, day); err != nil {
+	ok, err := s.limits.take(ctx, s, g, day, len(recs))
+	if err != nil {
 		return nil, nil, err
 	}
-	if !s.limits.take(g.ID, day, len(recs), g.DailyQuota) {
+	if !ok {
 		return nil, nil, s.refuse(ctx, c, r, g, q, OverQuota, &errs.Error{Code: errs.CodeTooMany,
 			Message: fmt.Sprintf("daily quota of the grant (%d records) would be exceeded", g.DailyQuota), MessageZh: fmt.Sprintf("超过授权的每日限额（%d 条）", g.DailyQuota)})
 	}
@@ -516,8 +517,17 @@ func (s *Service) scan(ctx context.Context, r *Resource, fn func(record) bool) e
 	return errs.Invalid("filter", "backend", "filters are not available for a resource served by the provider's own system; query by key", "该资源由提供部门系统直接提供，只能按键查询")
 }
 
-// limiter enforces grants' rate limits (token buckets) and daily quotas
-// (records per day) in this process.
+// limiter enforces grants' rate limits (token buckets, in this process)
+// and daily quotas (records per day, shared by every process on the
+// database through ex_quota_use).
+//
+// A process leases a block of a grant's day at a time (a few percent of the
+// quota, at most leaseMax records) and answers from it without touching the
+// database; near the end of the quota it leases exactly what a query needs.
+// A process refuses only when its own lease is spent and the database has
+// nothing left to lease, so the records answered never exceed the quota;
+// records leased by a process that then stops are lost for the day (at most
+// one block per process and day).
 type limiter struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -530,10 +540,18 @@ type bucket struct {
 }
 
 type dayCount struct {
-	day    string
-	n      int
-	loaded bool
+	day        string
+	left       int // leased, not yet answered
+	unreported int // answered since the last report to the database
+	lease      sync.Mutex
 }
+
+// leaseMax bounds a lease, and leaseParts is the share of the quota a lease
+// takes (1/leaseParts) while much is left.
+const (
+	leaseMax   = 1000
+	leaseParts = 32
+)
 
 func newLimiter() *limiter {
 	return &limiter{buckets: map[string]*bucket{}, days: map[string]*dayCount{}}
@@ -566,69 +584,168 @@ func (l *limiter) allow(id string, rate int, now time.Time) bool {
 
 func (s *Service) day() string { return s.now().In(cst).Format(time.DateOnly) }
 
-// loadDay reads today's use of a grant from the access log once per day
-// and process.
-func (l *limiter) loadDay(ctx context.Context, s *Service, g *Grant, day string) error {
-	id := g.ID
-	l.mu.Lock()
-	d := l.days[id]
-	ok := d != nil && d.day == day && d.loaded
-	l.mu.Unlock()
-	if ok {
-		return nil
-	}
-	start, _ := time.ParseInLocation(time.DateOnly, day, cst)
-	// Accesses still in the journal count too.
-	if err := s.rec.sync(ctx); err != nil {
-		return err
-	}
-	var n sql.NullInt64
-	if err := s.db.QueryRow(ctx, `SELECT SUM(records) FROM ex_access WHERE consumer_org = ? AND seq >= 0 AND grant_id = ? AND outcome = 'ok' AND at >= ?`, g.ConsumerOrg, id, start.UnixMilli()).Scan(&n); err != nil {
-		return err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// dayLocked returns the grant's count for day, starting a new one when the
+// day has changed (what the old one had not reported is returned, to be
+// reported by the caller).
+func (l *limiter) dayLocked(id, day string) (d *dayCount, stale *quotaReport) {
 	d = l.days[id]
 	if d == nil || d.day != day {
+		if d != nil && d.unreported > 0 {
+			stale = &quotaReport{grant: id, day: d.day, n: d.unreported}
+		}
 		d = &dayCount{day: day}
 		l.days[id] = d
 	}
-	if !d.loaded {
-		d.n += int(n.Int64)
-		d.loaded = true
-	}
-	return nil
+	return d, stale
 }
 
-// take counts n records against the quota; false when it would exceed it.
-func (l *limiter) take(id, day string, n, quota int) bool {
+// take counts n records against the grant's quota for day; false when they
+// would exceed it.
+func (l *limiter) take(ctx context.Context, s *Service, g *Grant, day string, n int) (bool, error) {
+	if g.DailyQuota <= 0 {
+		return true, nil
+	}
+	l.mu.Lock()
+	d, stale := l.dayLocked(g.ID, day)
+	fast := d.left >= n
+	if fast {
+		d.left -= n
+		d.unreported += n
+	}
+	l.mu.Unlock()
+	if stale != nil {
+		if err := s.reportQuota(ctx, stale.grant, stale.day, stale.n); err != nil {
+			s.log.Warn("exchange: reporting the previous day's quota use", "grant", stale.grant, "err", err)
+		}
+	}
+	if fast {
+		return true, nil
+	}
+	// One lease at a time per grant and day; whoever waited looks again.
+	d.lease.Lock()
+	defer d.lease.Unlock()
+	l.mu.Lock()
+	if d.left >= n {
+		d.left -= n
+		d.unreported += n
+		l.mu.Unlock()
+		return true, nil
+	}
+	need, report := n-d.left, d.unreported
+	l.mu.Unlock()
+	got, err := s.leaseQuota(ctx, g, day, need, report)
+	if err != nil {
+		return false, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	d := l.days[id]
-	if d == nil || d.day != day {
-		d = &dayCount{day: day, loaded: true}
-		l.days[id] = d
+	d.unreported -= report
+	d.left += got
+	if d.left < n {
+		return false, nil
 	}
-	if quota > 0 && d.n+n > quota {
-		return false
-	}
-	d.n += n
-	return true
+	d.left -= n
+	d.unreported += n
+	return true, nil
 }
 
+// give returns n records taken for a query that was not answered.
 func (l *limiter) give(id, day string, n int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if d := l.days[id]; d != nil && d.day == day {
-		d.n -= n
+		d.left += n
+		d.unreported -= n
 	}
 }
 
-func (l *limiter) used(id, day string) int {
+// unreported returns (and forgets) what each grant's count has answered
+// and not yet reported, for a process that stops.
+func (l *limiter) unreported() []quotaReport {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []quotaReport
+	for id, d := range l.days {
+		if d.unreported > 0 {
+			out = append(out, quotaReport{grant: id, day: d.day, n: d.unreported})
+			d.unreported = 0
+		}
+	}
+	return out
+}
+
+// quotaReport is records answered under a grant on a day, to be added to
+// its count in the database.
+type quotaReport struct {
+	grant, day string
+	n          int
+}
+
+// unreportedOf is what this process answered under the grant on day and
+// has not reported yet.
+func (l *limiter) unreportedOf(id, day string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if d := l.days[id]; d != nil && d.day == day {
-		return d.n
+		return d.unreported
 	}
 	return 0
+}
+
+// leaseQuota leases up to need records (more while much is left) of the
+// grant's quota for day and reports report records answered; it returns the
+// records leased (0 when fewer than need are left). Processes race by
+// compare-and-set on the leased count.
+func (s *Service) leaseQuota(ctx context.Context, g *Grant, day string, need, report int) (int, error) {
+	block := min(max(g.DailyQuota/leaseParts, 1), leaseMax)
+	for range 50 {
+		var leased int64
+		err := s.db.QueryRow(ctx, `SELECT leased FROM ex_quota_use WHERE grant_id = ? AND day = ?`, g.ID, day).Scan(&leased)
+		exists := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
+		}
+		left := int64(g.DailyQuota) - leased
+		take := int64(need)
+		if left > 4*int64(block) {
+			take = int64(max(need, block))
+		}
+		if take > left {
+			take = 0
+		}
+		var res sql.Result
+		if exists {
+			res, err = s.db.Exec(ctx, `UPDATE ex_quota_use SET leased = leased + ?, used = used + ? WHERE grant_id = ? AND day = ? AND leased = ?`,
+				take, report, g.ID, day, leased)
+		} else {
+			res, err = s.db.Exec(ctx, `INSERT INTO ex_quota_use (grant_id, day, leased, used) VALUES (?, ?, ?, ?) ON CONFLICT (grant_id, day) DO NOTHING`,
+				g.ID, day, take, report)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if k, err := res.RowsAffected(); err != nil {
+			return 0, err
+		} else if k == 1 {
+			return int(take), nil
+		}
+	}
+	return 0, errs.Unavailable("quota", errors.New("the grant's quota count kept changing under this process"))
+}
+
+// reportQuota adds records answered to the grant's count for day.
+func (s *Service) reportQuota(ctx context.Context, grant, day string, n int) error {
+	_, err := s.db.Exec(ctx, `INSERT INTO ex_quota_use (grant_id, day, leased, used) VALUES (?, ?, ?, ?)
+		ON CONFLICT (grant_id, day) DO UPDATE SET used = ex_quota_use.used + excluded.used`, grant, day, n, n)
+	return err
+}
+
+// flushQuota reports what this process answered and has not reported (at
+// Close).
+func (s *Service) flushQuota(ctx context.Context) {
+	for _, d := range s.limits.unreported() {
+		if err := s.reportQuota(ctx, d.grant, d.day, d.n); err != nil {
+			s.log.Warn("exchange: reporting quota use", "grant", d.grant, "err", err)
+		}
+	}
 }

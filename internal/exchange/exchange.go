@@ -169,6 +169,9 @@ func New(d Deps) *Service {
 // Close stops the access recorder after writing what is queued.
 func (s *Service) Close() {
 	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.flushQuota(ctx)
+		cancel()
 		s.rec.close()
 		s.index.close()
 	})

@@ -613,14 +613,44 @@ func (s *Service) Grants(ctx context.Context, role, status string, limit, offset
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
-	day := s.day()
-	for i := range out {
-		if err := s.limits.loadDay(ctx, s, &out[i], day); err != nil {
-			return nil, 0, err
-		}
-		out[i].UsedToday = s.limits.used(out[i].ID, day)
+	if err := s.usedToday(ctx, out); err != nil {
+		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// usedToday fills in the records answered under each grant today: what
+// every process has reported, and what this one has not yet.
+func (s *Service) usedToday(ctx context.Context, gs []Grant) error {
+	if len(gs) == 0 {
+		return nil
+	}
+	day := s.day()
+	args := []any{day}
+	for _, g := range gs {
+		args = append(args, g.ID)
+	}
+	rows, err := s.db.Query(ctx, `SELECT grant_id, used FROM ex_quota_use WHERE day = ? AND grant_id IN (`+strings.Repeat(",?", len(gs))[1:]+`)`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	used := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return err
+		}
+		used[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range gs {
+		gs[i].UsedToday = used[gs[i].ID] + s.limits.unreportedOf(gs[i].ID, day)
+	}
+	return nil
 }
 
 // Revoke ends a grant at once: the next query under it is refused.

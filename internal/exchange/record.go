@@ -44,13 +44,14 @@ type pendingAccess struct {
 }
 
 type recorder struct {
-	s     *Service
-	queue chan pendingAccess
-	stop  chan struct{}
-	done  chan struct{}
-	seqMu sync.Mutex
-	seq   int64 // last batch seq; 0 = not loaded
-	ins   inserters
+	s      *Service
+	queue  chan pendingAccess
+	stop   chan struct{}
+	done   chan struct{}
+	seqMu  sync.Mutex
+	seq    int64 // last batch seq; 0 = not loaded
+	seqEnd int64 // PostgreSQL: end of the block seq is from
+	ins    inserters
 
 	// The journal and its ingester (nil: rows are written directly).
 	j        atomic.Pointer[journal]
@@ -475,9 +476,28 @@ func (r *recorder) writeRows(bodies []*accessBody, data [][]byte, extra func(ctx
 	return batchID, err
 }
 
+// seqBlock is how many batch numbers one nextval of ex_batches_seq hands
+// out (PostgreSQL; the sequence's increment).
+const seqBlock = 16
+
+// nextSeq numbers the next batch. PostgreSQL: from the block this process
+// took from the database's sequence, so that replicas never collide.
+// SQLite: one more than the last (read once; one process writes).
 func (r *recorder) nextSeq(ctx context.Context) (int64, error) {
 	r.seqMu.Lock()
 	defer r.seqMu.Unlock()
+	if r.s.db.Dialect() == db.Postgres {
+		if r.seq == 0 || r.seq+1 >= r.seqEnd {
+			var v int64
+			if err := r.s.db.QueryRow(ctx, `SELECT nextval('ex_batches_seq')`).Scan(&v); err != nil {
+				return 0, err
+			}
+			r.seq, r.seqEnd = v, v+seqBlock
+			return v, nil
+		}
+		r.seq++
+		return r.seq, nil
+	}
 	if r.seq == 0 {
 		var seq sql.NullInt64
 		if err := r.s.db.QueryRow(ctx, `SELECT MAX(seq) FROM ex_batches`).Scan(&seq); err != nil {
