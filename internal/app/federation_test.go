@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -202,8 +203,8 @@ func TestFederation(t *testing.T) {
 	date := itoa64(time.Now().UnixMilli())
 	sum := sha256.Sum256(body)
 	signed := ed25519.Sign(key, []byte("shuzhi-node-v1\nPOST\n/fed/v1/query\n"+date+"\n"+hex.EncodeToString(sum[:])))
-	send := func() (int, string) {
-		req, _ := http.NewRequest("POST", city.URL+"/fed/v1/query", bytes.NewReader(body))
+	send := func(base string) (int, string) {
+		req, _ := http.NewRequest("POST", base+"/fed/v1/query", bytes.NewReader(body))
 		req.Header.Set("X-Shuzhi-Node", "320508018")
 		req.Header.Set("X-Shuzhi-Date", date)
 		req.Header.Set("X-Shuzhi-Signature", base64.StdEncoding.EncodeToString(signed))
@@ -215,10 +216,51 @@ func TestFederation(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if st, b := send(); st == 401 {
+	if st, b := send(city.URL); st == 401 {
 		t.Fatalf("a correctly signed node request was refused as unauthenticated: %s", b)
 	}
-	if st, b := send(); st != 401 || !strings.Contains(b, "replay") {
+	if st, b := send(city.URL); st != 401 || !strings.Contains(b, "replay") {
 		t.Fatalf("replayed node request: %d %s", st, b)
+	}
+	// Another process of the city node (a replica on its database, behind
+	// the same load balancer) refuses it too.
+	replica := city.Server.NewExchangeReplica()
+	t.Cleanup(replica.Close)
+	mux := http.NewServeMux()
+	replica.MountFederation(mux)
+	rsrv := httptest.NewServer(mux)
+	t.Cleanup(rsrv.Close)
+	if st, b := send(rsrv.URL); st != 401 || !strings.Contains(b, "replay") {
+		t.Fatalf("request replayed to another process of the node: %d %s", st, b)
+	}
+
+	// The county revokes the township (say its key was lost): the
+	// township's freshly signed requests are refused there, and so are its
+	// staff's queries through it; the county may invite it again.
+	countyAdmin := county.Login(t, "sysadmin")
+	if r := countyAdmin.Do("POST", "/api/v1/exchange/nodes/320508018/revoke", map[string]any{"reason": ""}); r.Status != 422 || !strings.Contains(string(r.Body), "reason") {
+		t.Fatalf("revocation without a reason: %d %s", r.Status, r.Body)
+	}
+	if r := countyAdmin.Do("POST", "/api/v1/exchange/nodes/320508018/revoke", map[string]any{"reason": "节点密钥遗失"}); r.Status != 200 || !strings.Contains(string(r.Body), `"revoked"`) {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
+	}
+	if r := countyAdmin.Do("POST", "/api/v1/exchange/nodes/320508018/revoke", map[string]any{"reason": "节点密钥遗失"}); r.Status != 409 {
+		t.Fatalf("revoking twice: %d %s", r.Status, r.Body)
+	}
+	date = itoa64(time.Now().UnixMilli())
+	signed = ed25519.Sign(key, []byte("shuzhi-node-v1\nPOST\n/fed/v1/query\n"+date+"\n"+hex.EncodeToString(sum[:])))
+	if st, b := send(county.URL); st != 401 || !strings.Contains(b, "revoked") {
+		t.Fatalf("a revoked node's request: %d %s", st, b)
+	}
+	if r := townStaff.Do("POST", "/api/v1/exchange/query", map[string]any{"grant": q.GrantID, "key": demo.CitizenIDNumber}); r.Status < 400 {
+		t.Fatalf("a query through a revoked node was answered: %d %s", r.Status, r.Body)
+	}
+	var nodes struct{ Children []struct{ ID, Status string } }
+	countyAdmin.Do("GET", "/api/v1/exchange/nodes", nil).JSON(&nodes)
+	if len(nodes.Children) != 1 || nodes.Children[0].Status != "revoked" {
+		t.Fatalf("children after revocation: %+v", nodes.Children)
+	}
+	if r := countyAdmin.Do("POST", "/api/v1/exchange/nodes/invitations", map[string]any{"id": "320508018", "name": "平江街道节点", "level": "township"}); r.Status != 200 {
+		t.Fatalf("inviting a revoked node again: %d %s", r.Status, r.Body)
 	}
 }

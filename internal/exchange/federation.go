@@ -19,7 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
@@ -90,7 +90,7 @@ type Node struct {
 	PublicKey string `json:"publicKey" doc:"base64 Ed25519 public key"`
 	Relation  string `json:"relation" enum:"self,parent,child,known"`
 	Via       string `json:"via,omitempty" doc:"Next hop toward it"`
-	Status    string `json:"status" enum:"active,invited"`
+	Status    string `json:"status" enum:"active,invited,revoked"`
 	UpdatedAt int64  `json:"updatedAt"`
 }
 
@@ -205,7 +205,9 @@ func (s *Service) Invite(ctx context.Context, in NodeInvite) (*Invitation, error
 	token := "shzn_" + hex.EncodeToString(tok)
 	sum := sha256.Sum256([]byte(token))
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
-		if _, err := s.db.Exec(ctx, `DELETE FROM ex_nodes WHERE id = ? AND status = 'invited'`, in.ID); err != nil {
+		// A pending invitation is replaced; a revoked node may be invited
+		// again (to join with a new key).
+		if _, err := s.db.Exec(ctx, `DELETE FROM ex_nodes WHERE id = ? AND status IN ('invited', 'revoked')`, in.ID); err != nil {
 			return err
 		}
 		if _, err := s.db.Exec(ctx, `INSERT INTO ex_nodes (id, name, level, url, public_key, relation, via, status, invite_hash, updated_at)
@@ -221,6 +223,49 @@ func (s *Service) Invite(ctx context.Context, in NodeInvite) (*Invitation, error
 		return nil, err
 	}
 	return &Invitation{ID: in.ID, Token: token}, nil
+}
+
+// NodeRevocation says why a node is revoked.
+type NodeRevocation struct {
+	Reason string `json:"reason" minLength:"2" maxLength:"500" doc:"Why (recorded on the ledger)"`
+}
+
+// RevokeNode stops trusting a node at once (for example when its key is
+// lost): its signed requests are refused, nothing is routed to it or
+// through it, and a catalog sync does not bring it back. It can be invited
+// again to join with a new key.
+func (s *Service) RevokeNode(ctx context.Context, id string, in NodeRevocation) (*Node, error) {
+	p, err := authz.Require(ctx, authz.ExchangeNodes)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.federated(); err != nil {
+		return nil, err
+	}
+	if id == s.node.ID {
+		return nil, errs.Invalid("id", "other", "a node cannot revoke itself", "不能吊销本节点")
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		return nil, errs.Invalid("reason", "required", "state why the node is revoked", "请说明吊销原因")
+	}
+	var n *Node
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		if n, err = s.nodeByID(ctx, id); err != nil {
+			return err
+		}
+		if n.Status == "revoked" {
+			return errs.Conflict("id", "the node is already revoked", "该节点已被吊销")
+		}
+		n.Status, n.UpdatedAt = "revoked", s.nowMs()
+		if _, err := s.db.Exec(ctx, `UPDATE ex_nodes SET status = 'revoked', updated_at = ? WHERE id = ?`, n.UpdatedAt, id); err != nil {
+			return err
+		}
+		return s.evidence(ctx, p, "exchange.node.revoke", "node:"+id, "", "", map[string]any{"node": n, "reason": in.Reason})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
 }
 
 // JoinInput registers this node with its parent.
@@ -406,8 +451,8 @@ func (s *Service) absorb(ctx context.Context, body catalogBody, via string) (int
 				continue
 			}
 			existing, err := s.nodeByID(ctx, nd.ID)
-			if err == nil && (existing.Relation == "parent" || existing.Relation == "child") {
-				continue
+			if err == nil && (existing.Relation == "parent" || existing.Relation == "child" || existing.Status == "revoked") {
+				continue // a revoked node stays revoked here, whatever the tree says
 			}
 			nd.Relation, nd.Via, nd.Status, nd.UpdatedAt = "known", via, "active", s.nowMs()
 			if err := s.upsertNode(ctx, nd); err != nil {
@@ -559,6 +604,9 @@ func (s *Service) verify(ctx context.Context, r *http.Request, body []byte) (*No
 		return nil, errs.Unauthenticated("node request too old or from the future", "节点请求时间不符")
 	}
 	n, err := s.nodeByID(ctx, origin)
+	if err == nil && n.Status == "revoked" {
+		return nil, errs.Unauthenticated("node "+origin+" is revoked", "节点 "+origin+" 已被吊销")
+	}
 	if err != nil || n.Status != "active" {
 		return nil, errs.Unauthenticated("unknown node "+origin, "未知节点 "+origin)
 	}
@@ -570,7 +618,11 @@ func (s *Service) verify(ctx context.Context, r *http.Request, body []byte) (*No
 	if err != nil || !ed25519.Verify(pub, signString(r.Method, r.URL.Path, date, body), sigb) {
 		return nil, errs.Unauthenticated("bad node signature", "节点签名无效")
 	}
-	if !s.seen.first(string(sigb), date, s.nowMs()) {
+	first, err := s.seen.first(ctx, s.db, sigb, date, s.nowMs())
+	if err != nil {
+		return nil, err
+	}
+	if !first {
 		return nil, errs.Unauthenticated("replayed node request (this signature was already used)", "节点请求重放（该签名已使用过）")
 	}
 	return n, nil
@@ -581,34 +633,31 @@ func (s *Service) verify(ctx context.Context, r *http.Request, body []byte) (*No
 const replayWindow = 5 * 60 * 1000
 
 // replayGuard remembers the signatures of accepted node requests until
-// their dates leave the window, so that each is accepted once. It is kept
-// in memory: replicas of one node behind a load balancer each keep their
-// own (see docs/EXCHANGE.md).
+// their dates leave the window, so that each is accepted once: in the
+// database (ex_node_signatures), so that replicas of one node behind a load
+// balancer share the memory.
 type replayGuard struct {
-	mu    sync.Mutex
-	seen  map[string]int64 // signature → the request's date (unix ms)
-	swept int64
+	swept atomic.Int64 // when this process last removed expired signatures
 }
 
-func newReplayGuard() *replayGuard { return &replayGuard{seen: map[string]int64{}} }
+func newReplayGuard() *replayGuard { return &replayGuard{} }
 
 // first reports whether sig is new, and remembers it.
-func (g *replayGuard) first(sig string, date, now int64) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if now-g.swept > 60*1000 {
-		for k, d := range g.seen {
-			if now-d > replayWindow {
-				delete(g.seen, k)
-			}
+func (g *replayGuard) first(ctx context.Context, d *db.DB, sig []byte, date, now int64) (bool, error) {
+	if last := g.swept.Load(); now-last > 60*1000 && g.swept.CompareAndSwap(last, now) {
+		// Expired signatures cannot be accepted again (verify checks the
+		// date first), so they need not be remembered.
+		if _, err := d.Exec(ctx, `DELETE FROM ex_node_signatures WHERE date < ?`, now-replayWindow); err != nil {
+			return false, err
 		}
-		g.swept = now
 	}
-	if _, ok := g.seen[sig]; ok {
-		return false
+	h := sha256.Sum256(sig)
+	res, err := d.Exec(ctx, `INSERT INTO ex_node_signatures (sig_hash, date) VALUES (?, ?) ON CONFLICT (sig_hash) DO NOTHING`, hex.EncodeToString(h[:]), date)
+	if err != nil {
+		return false, err
 	}
-	g.seen[sig] = date
-	return true
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // MountFederation serves the node-to-node endpoints under /fed/v1/.
@@ -709,10 +758,16 @@ func (s *Service) fedRegister(ctx context.Context, _ *http.Request, _ *Node, bod
 func (s *Service) route(ctx context.Context, nodeID string) (string, error) {
 	n, err := s.nodeByID(ctx, nodeID)
 	if err == nil {
+		if n.Status == "revoked" {
+			return "", errs.Forbidden("node "+nodeID+" is revoked", "节点 "+nodeID+" 已被吊销")
+		}
 		if n.Relation == "parent" || n.Relation == "child" {
 			return n.URL, nil
 		}
 		if hop, err := s.nodeByID(ctx, n.Via); err == nil {
+			if hop.Status == "revoked" {
+				return "", errs.Forbidden("node "+nodeID+" is reached through "+hop.ID+", which is revoked", "节点 "+nodeID+" 须经已吊销的节点 "+hop.ID+" 访问")
+			}
 			return hop.URL, nil
 		}
 	}

@@ -423,6 +423,18 @@ func (s *Service) Routes(api huma.API, prover Prover) {
 			}
 			return httpx.Reply(n), nil
 		})
+	type revokeNodeIn struct {
+		IDPath
+		Body NodeRevocation
+	}
+	httpx.Register(api, httpx.Op{Operation: op("exchange-revoke-node", http.MethodPost, v1+"/nodes/{id}/revoke", "Revoke a node at once: its signed requests are refused and nothing is routed to or through it (invite it again to restore it with a new key)"), Perm: authz.ExchangeNodes},
+		func(ctx context.Context, in *revokeNodeIn) (*httpx.Body[*Node], error) {
+			n, err := s.RevokeNode(ctx, in.ID, in.Body)
+			if err != nil {
+				return nil, err
+			}
+			return httpx.Reply(n), nil
+		})
 	httpx.Register(api, httpx.Op{Operation: op("exchange-sync", http.MethodPost, v1+"/nodes/sync", "Push this node's catalog to its parent and pull the tree's catalog now"), Perm: authz.ExchangeNodes},
 		func(ctx context.Context, _ *struct{}) (*httpx.Body[*SyncResult], error) {
 			r, err := s.Sync(ctx)

@@ -348,14 +348,14 @@ describe('data exchange (共享交换)', () => {
     }
   })
 
-  it('sys_admin sees this node on 共享节点', async () => {
+  it('sys_admin sees this node on 共享节点, invites a child node and revokes it', async () => {
     const page = await newPage(browser)
     try {
       await login(page, 'sysadmin')
       await page.getByTestId('home-title').waitFor()
       await page.locator('[data-menu=exNodes]').click()
       await page.waitForURL((u) => u.pathname === '/console/exchange/nodes')
-      await page.getByTestId('node-self').waitFor()
+      await page.getByTestId('node-self').getByText('3205').waitFor()
       await page.getByTestId('nodes-invite').waitFor()
       await scan(page, 'exchange nodes')
       await page.getByTestId('nodes-invite').click()
@@ -364,6 +364,26 @@ describe('data exchange (共享交换)', () => {
       await dlg.getByTestId('invite-submit').click()
       await dlg.getByText('请填写节点编号').waitFor()
       await scan(page, 'exchange invite dialog')
+      const child = `3205${String(Date.now()).slice(-5)}`
+      await dlg.getByLabel('节点编号').fill(child)
+      await dlg.getByLabel('节点名称').fill('端到端测试节点')
+      await dlg.getByTestId('invite-submit').click()
+      await dlg.getByTestId('invite-token').waitFor()
+      await dlg.getByRole('button', { name: '关闭', exact: true }).click()
+      // Revoke it: a reason is required; then the row shows 已吊销 and
+      // offers no second revocation.
+      await page.getByTestId(`node-revoke-${child}`).click()
+      const rd = page.getByTestId('revoke-dialog')
+      await rd.waitFor()
+      await rd.getByTestId('revoke-submit').click()
+      await rd.getByText('请说明吊销原因').waitFor()
+      await scan(page, 'exchange revoke node dialog')
+      await rd.locator('textarea').fill('节点密钥遗失')
+      const revoked = page.waitForResponse((r) => isApi(r, 'POST', `/api/v1/exchange/nodes/${child}/revoke`))
+      await rd.getByTestId('revoke-submit').click()
+      assert.equal((await revoked).status(), 200)
+      await page.getByTestId('nodes-children').getByText('已吊销').first().waitFor()
+      assert.equal(await page.getByTestId(`node-revoke-${child}`).count(), 0)
       assertClean(page)
     } finally {
       await page.context().close()

@@ -25,7 +25,10 @@ export SHUZHI_BIN="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 export SHUZHI_DATA="$data/db"
 export SHUZHI_SCREENSHOTS="${SHUZHI_SCREENSHOTS:-$data/screenshots}"
 
-"$bin" serve --demo --data-dir "$data/db" --listen "127.0.0.1:$port" >"$log" 2>&1 &
+# A city node of the exchange federation (with no parent or children yet),
+# so that the 共享节点 page can invite and revoke.
+"$bin" serve --demo --data-dir "$data/db" --listen "127.0.0.1:$port" \
+  --node-id 3205 --node-name 苏州市节点 --node-level city >"$log" 2>&1 &
 pid=$!
 cleanup() {
   if kill -0 "$pid" 2>/dev/null; then
