@@ -42,6 +42,15 @@ func record(i int, org string) Record {
 // appendMany appends n records from w concurrent writers across 3 orgs.
 func appendMany(t *testing.T, l *Log, n, w int) []Receipt {
 	t.Helper()
+	out, err := appendManyErr(l, n, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// appendManyErr is appendMany for a goroutine other than the test's.
+func appendManyErr(l *Log, n, w int) ([]Receipt, error) {
 	out := make([]Receipt, n)
 	var wg sync.WaitGroup
 	errc := make(chan error, n)
@@ -62,9 +71,9 @@ func appendMany(t *testing.T, l *Log, n, w int) []Receipt {
 	wg.Wait()
 	close(errc)
 	for err := range errc {
-		t.Fatal(err)
+		return nil, err
 	}
-	return out
+	return out, nil
 }
 
 func waitCheckpoint(t *testing.T, l *Log, size int64) []byte {

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/ledger/merkle"
@@ -66,6 +67,9 @@ type Log struct {
 	reqs    chan *appendReq
 	stop    chan struct{}
 	stopped chan struct{}
+
+	placedAgain atomic.Int64 // batches placed again after another sequencer committed first
+	turnConn    *sql.Conn    // PostgreSQL: the session holding the sequencers' lock (sequencer only)
 
 	mu       sync.RWMutex // guards the fields below (sequencer writes, readers read)
 	size     int64
@@ -287,6 +291,7 @@ func (l *Log) Close() error {
 
 func (l *Log) sequence() {
 	defer close(l.stopped)
+	defer l.dropTurnConn()
 	ctx := context.Background()
 	timer := time.NewTimer(l.opts.CheckpointEvery)
 	defer timer.Stop()
@@ -347,6 +352,92 @@ func (l *Log) commit(ctx context.Context, batch []*appendReq) {
 		}
 		return 0
 	})
+	// Several processes may sequence into one database (replicas on
+	// PostgreSQL): they take turns, and when another one committed since
+	// this one last wrote, the size guard fails, write reloads the edge,
+	// and the batch is numbered, attested and written again at the new end
+	// (once: nobody else commits while this one holds the turn).
+	unlock, err := l.takeTurn(ctx)
+	if err != nil {
+		l.opts.Log.Error("ledger: waiting for the sequencers' lock", "err", err)
+		fail(errs.Unavailable("ledger", err))
+		return
+	}
+	defer unlock()
+	for attempt := 1; ; attempt++ {
+		err := l.place(ctx, batch)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, errOtherSequencer) && attempt < maxPlaceAttempts {
+			l.placedAgain.Add(1)
+			l.opts.Log.Debug("ledger: another sequencer committed first; placing the batch again", "entries", len(batch), "attempt", attempt)
+			continue
+		}
+		l.opts.Log.Error("ledger commit", "err", err, "entries", len(batch))
+		fail(errs.Unavailable("ledger", err))
+		return
+	}
+	for _, r := range batch {
+		r.done <- appendRes{r: Receipt{Index: r.index, LeafHash: hex.EncodeToString(r.leaf[:]), Attestation: r.att}}
+	}
+}
+
+// errOtherSequencer is the size guard's failure: another process appended
+// to the log since this one last wrote or loaded it.
+var errOtherSequencer = errors.New("another sequencer wrote to this log")
+
+// maxPlaceAttempts bounds how often a batch is placed: the second attempt,
+// after catching up, runs while no other sequencer can commit.
+const maxPlaceAttempts = 3
+
+// sequencerLockKey names the PostgreSQL advisory lock the sequencers of a
+// database take turns with.
+const sequencerLockKey = 0x5348_5a4c_4544 // "SHZLED"
+
+// sqliteTurns are the in-process turns of SQLite sequencers, per database
+// (one process writes a SQLite database; several Logs on one DB are tests).
+var sqliteTurns sync.Map // *db.DB → *sync.Mutex
+
+// takeTurn waits until no other sequencer of the database is placing a
+// batch, and returns the function that ends the turn. PostgreSQL: a
+// session advisory lock on a connection the sequencer keeps (if the
+// connection breaks, PostgreSQL releases the lock with the session).
+func (l *Log) takeTurn(ctx context.Context) (func(), error) {
+	if l.db.Dialect() != db.Postgres {
+		m, _ := sqliteTurns.LoadOrStore(l.db, &sync.Mutex{})
+		mu := m.(*sync.Mutex)
+		mu.Lock()
+		return mu.Unlock, nil
+	}
+	if l.turnConn == nil {
+		c, err := l.db.SQL().Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		l.turnConn = c
+	}
+	if _, err := l.turnConn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(sequencerLockKey)); err != nil {
+		l.dropTurnConn()
+		return nil, err
+	}
+	return func() {
+		if _, err := l.turnConn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(sequencerLockKey)); err != nil {
+			l.dropTurnConn()
+		}
+	}, nil
+}
+
+func (l *Log) dropTurnConn() {
+	if l.turnConn != nil {
+		_ = l.turnConn.Close()
+		l.turnConn = nil
+	}
+}
+
+// place numbers the (sorted) batch from the current end of the log, has
+// each organisation's run attested, and writes it.
+func (l *Log) place(ctx context.Context, batch []*appendReq) error {
 	l.mu.RLock()
 	next := l.size
 	l.mu.RUnlock()
@@ -394,8 +485,7 @@ func (l *Log) commit(ctx context.Context, batch []*appendReq) {
 	leaves := make([]merkle.Hash, 0, len(batch)+len(groups))
 	for _, g := range groups {
 		if g.err != nil {
-			fail(g.err)
-			return
+			return g.err
 		}
 		attAt := g.first + int64(len(g.reqs))
 		for _, r := range g.reqs {
@@ -404,14 +494,7 @@ func (l *Log) commit(ctx context.Context, batch []*appendReq) {
 		}
 		datas, leaves = append(datas, g.att), append(leaves, l.hasher.LeafHash(g.att))
 	}
-	if err := l.write(ctx, datas, leaves); err != nil {
-		l.opts.Log.Error("ledger commit", "err", err, "entries", len(datas))
-		fail(errs.Unavailable("ledger", err))
-		return
-	}
-	for _, r := range batch {
-		r.done <- appendRes{r: Receipt{Index: r.index, LeafHash: hex.EncodeToString(r.leaf[:]), Attestation: r.att}}
-	}
+	return l.write(ctx, datas, leaves)
 }
 
 // write appends entries to the tree, the bundles and the tiles, and commits
@@ -525,9 +608,12 @@ func (l *Log) store(ctx context.Context, start, size int64, bundleRows []bundleR
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			if start != 0 {
-				return fmt.Errorf("the stored size is no longer %d: another sequencer wrote to this log", start)
+				return fmt.Errorf("the stored size is no longer %d: %w", start, errOtherSequencer)
 			}
 			if _, err := st(1).ExecContext(ctx, size, now); err != nil {
+				if db.IsUniqueViolation(err) {
+					return fmt.Errorf("the log is no longer empty: %w", errOtherSequencer)
+				}
 				return err
 			}
 		}
