@@ -695,7 +695,9 @@ func (s *Service) pumpOnce(ctx context.Context) (leaves int, more bool, err erro
 		_, err = s.db.Exec(ctx, `INSERT INTO ex_epochs (seq, size, root, created_at) VALUES (?, ?, ?, ?)`, epoch, len(hs), root.Hex(), s.nowMs())
 		return err
 	})
-	if errors.Is(err, errs.ErrConflict) {
+	// Another process's pump took these batches, or the same epoch number
+	// for others, first (replicas): the next round sees what is left.
+	if errors.Is(err, errs.ErrConflict) || db.IsUniqueViolation(err) {
 		return 0, false, nil
 	}
 	if err != nil {
