@@ -88,3 +88,43 @@ func TestTwoSequencers(t *testing.T) {
 		}
 	})
 }
+
+// Verify on a live log: appends committed while it reads are not reported
+// as problems (the bundles it reads may be newer than the size it read).
+func TestVerifyWhileAppending(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, migrations(), func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		prof, _ := crypto.NewEphemeral(crypto.ProfileIntl)
+		l := openLog(t, d, prof, "")
+		appendMany(t, l, 600, 8)
+		done := make(chan error, 1)
+		go func() {
+			_, err := appendManyErr(l, 3000, 8)
+			done <- err
+		}()
+		runs, grew := 0, 0
+		for running := true; running; runs++ {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				running = false
+			default:
+			}
+			before := l.Size()
+			rep, err := Verify(ctx, d, prof, origin, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.OK() {
+				t.Fatalf("verify while appending (run %d): %+v", runs, rep.Problems[:min(5, len(rep.Problems))])
+			}
+			if rep.Size > before {
+				grew++
+			}
+		}
+		t.Logf("%d verifications, %d saw the log grow while reading", runs, grew)
+	})
+}
