@@ -399,33 +399,9 @@ func testQuotaAcrossProcesses(t *testing.T, e *apptest.Env) {
 		t.Fatalf("request: %+v %v", q, err)
 	}
 	replica := e.Server.NewExchangeReplica()
-	var answered, refused atomic.Int64
-	var wg sync.WaitGroup
-	for k := range 6 {
-		ex := e.Server.Exchange
-		if k%2 == 1 {
-			ex = replica
-		}
-		wg.Go(func() {
-			for {
-				a, err := ex.Query(as, exchange.Query{Grant: q.GrantID, Key: demo.EnterpriseCreditCode})
-				var pe *errs.Error
-				switch {
-				case err == nil && len(a.Records) == 1:
-					answered.Add(1)
-				case errors.As(err, &pe) && pe.Code == errs.CodeTooMany:
-					refused.Add(1)
-					return
-				default:
-					t.Errorf("query: %+v %v", a, err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if answered.Load() != quota || refused.Load() != 6 {
-		t.Fatalf("%d answered and %d refused, want %d and 6", answered.Load(), refused.Load(), quota)
+	answered, refused := queryUntilRefused(t, as, q.GrantID, 6, e.Server.Exchange, replica)
+	if answered != quota || refused != 6 {
+		t.Fatalf("%d answered and %d refused, want %d and 6", answered, refused, quota)
 	}
 	// The replica stops (reporting what it answered); the grant shows the
 	// whole day's use.
@@ -443,6 +419,36 @@ func testQuotaAcrossProcesses(t *testing.T, e *apptest.Env) {
 		}
 	}
 	t.Fatalf("grant %s not listed", q.GrantID)
+}
+
+// queryUntilRefused runs callers goroutines, spread over the services,
+// each querying the enterprise under grant until the quota refuses it, and
+// counts the answers and refusals.
+func queryUntilRefused(t *testing.T, as context.Context, grant string, callers int, services ...*exchange.Service) (answered, refused int64) {
+	t.Helper()
+	var a, r atomic.Int64
+	var wg sync.WaitGroup
+	for k := range callers {
+		ex := services[k%len(services)]
+		wg.Go(func() {
+			for {
+				ans, err := ex.Query(as, exchange.Query{Grant: grant, Key: demo.EnterpriseCreditCode})
+				var pe *errs.Error
+				switch {
+				case err == nil && len(ans.Records) == 1:
+					a.Add(1)
+				case errors.As(err, &pe) && pe.Code == errs.CodeTooMany:
+					r.Add(1)
+					return
+				default:
+					t.Errorf("query: %+v %v", ans, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return a.Load(), r.Load()
 }
 
 func testCatalog(t *testing.T, e *apptest.Env) {

@@ -2,20 +2,15 @@ package app_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/shuzhi-gov/shuzhi/internal/app/apptest"
-	"github.com/shuzhi-gov/shuzhi/internal/demo"
 	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/ledger"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
-	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
 )
 
 // TestReplicas runs two servers on one PostgreSQL database with the same
@@ -57,33 +52,9 @@ func TestReplicas(t *testing.T) {
 	if err != nil || q.GrantID == "" {
 		t.Fatalf("request: %+v %v", q, err)
 	}
-	var answered, refused atomic.Int64
-	var wg sync.WaitGroup
-	for k := range 8 {
-		ex := a.Server.Exchange
-		if k%2 == 1 {
-			ex = b.Server.Exchange
-		}
-		wg.Go(func() {
-			for {
-				ans, err := ex.Query(as, exchange.Query{Grant: q.GrantID, Key: demo.EnterpriseCreditCode})
-				var pe *errs.Error
-				switch {
-				case err == nil && len(ans.Records) == 1:
-					answered.Add(1)
-				case errors.As(err, &pe) && pe.Code == errs.CodeTooMany:
-					refused.Add(1)
-					return
-				default:
-					t.Errorf("query: %+v %v", ans, err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if answered.Load() != quota || refused.Load() != 8 {
-		t.Fatalf("%d answered and %d refused, want %d and 8", answered.Load(), refused.Load(), quota)
+	answered, refused := queryUntilRefused(t, as, q.GrantID, 8, a.Server.Exchange, b.Server.Exchange)
+	if answered != quota || refused != 8 {
+		t.Fatalf("%d answered and %d refused, want %d and 8", answered, refused, quota)
 	}
 	for _, e := range []*apptest.Env{a, b} {
 		if err := e.Server.Exchange.FlushAccesses(ctx); err != nil {
