@@ -21,27 +21,10 @@ func TestReopenPreloadsUpperTiles(t *testing.T) {
 	t.Parallel()
 	dbtest.ForEach(t, migrations(), func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		prof, _ := crypto.NewEphemeral(crypto.ProfileIntl)
-		l, err := Open(ctx, d, prof, Options{Origin: origin})
-		if err != nil {
-			t.Fatal(err)
-		}
 		// Two full tiles of level 1 (2 x 65,536 entries) and a partial one.
 		const size = 2*65536 + 300
-		storage := writeEntries(t, l, size)
-		if err := l.Close(); err != nil {
-			t.Fatal(err)
-		}
-		root, err := tlog.TreeHash(size, storage)
-		if err != nil {
-			t.Fatal(err)
-		}
+		l, _, root := writtenLog(t, d, size, Options{})
 
-		l, err = Open(ctx, d, prof, Options{Origin: origin, ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
 		for n := range int64(2) {
 			if !l.tiles.upper.has(1, n) {
 				t.Fatalf("full tile 1/%d was not loaded at Open", n)
@@ -56,6 +39,33 @@ func TestReopenPreloadsUpperTiles(t *testing.T) {
 			}
 		}
 	})
+}
+
+// writtenLog writes a log of size entries (writeEntries) and reopens it
+// read-only with opts (Origin and ReadOnly set here); it returns the log,
+// the stored hashes as tlog computes them, and tlog's root.
+func writtenLog(t *testing.T, d *db.DB, size int, opts Options) (*Log, tlog.HashReader, tlog.Hash) {
+	t.Helper()
+	ctx := context.Background()
+	prof, _ := crypto.NewEphemeral(crypto.ProfileIntl)
+	l, err := Open(ctx, d, prof, Options{Origin: origin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storage := writeEntries(t, l, size)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	root, err := tlog.TreeHash(int64(size), storage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Origin, opts.ReadOnly = origin, true
+	if l, err = Open(ctx, d, prof, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, storage, root
 }
 
 // writeEntries appends entries 0..size-1 as the sequencer writes its

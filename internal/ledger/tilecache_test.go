@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/shuzhi-gov/shuzhi/internal/ledger/merkle"
-	"github.com/shuzhi-gov/shuzhi/internal/platform/crypto"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db/dbtest"
 	"golang.org/x/mod/sumdb/tlog"
@@ -24,26 +23,9 @@ func TestTileBuffersRecycled(t *testing.T) {
 	t.Parallel()
 	dbtest.ForEach(t, migrations(), func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		prof, _ := crypto.NewEphemeral(crypto.ProfileIntl)
-		l, err := Open(ctx, d, prof, Options{Origin: origin})
-		if err != nil {
-			t.Fatal(err)
-		}
 		const tiles = 40
 		const size = tiles*256 + 17
-		storage := writeEntries(t, l, size)
-		if err := l.Close(); err != nil {
-			t.Fatal(err)
-		}
-		root, err := tlog.TreeHash(size, storage)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l, err = Open(ctx, d, prof, Options{Origin: origin, ReadOnly: true, TileCache: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
+		l, storage, root := writtenLog(t, d, size, Options{TileCache: 3})
 
 		var wg sync.WaitGroup
 		errc := make(chan error, 6)
