@@ -376,7 +376,7 @@ describe('data exchange (共享交换)', () => {
       const rd = page.getByTestId('revoke-dialog')
       await rd.waitFor()
       await rd.getByTestId('revoke-submit').click()
-      await rd.getByText('请说明吊销原因').waitFor()
+      await rd.getByText('请填写理由（至少 2 个字）').waitFor()
       await scan(page, 'exchange revoke node dialog')
       await rd.locator('textarea').fill('节点密钥遗失')
       const revoked = page.waitForResponse((r) => isApi(r, 'POST', `/api/v1/exchange/nodes/${child}/revoke`))

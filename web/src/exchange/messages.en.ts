@@ -503,7 +503,6 @@ const en: typeof zh = {
     revokeWarning: 'Revocation takes effect at once: requests signed by this node are refused, and nothing is routed to it or through it. It can be invited again to join with a new key.',
     revokeReason: 'Reason',
     revokeReasonHint: 'For example: the node key was lost. The reason is recorded on the ledger.',
-    revokeReasonRequired: 'State why the node is revoked',
     revoked: 'Node {name} revoked',
     invite: 'Invite a child node',
     inviteTitle: 'Invite a child node',

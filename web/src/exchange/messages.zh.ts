@@ -497,7 +497,6 @@ export default {
     revokeWarning: '吊销立即生效：该节点签名的请求一律拒绝，不再向该节点或经由该节点转发。可以重新邀请，由该节点以新密钥接入。',
     revokeReason: '吊销原因',
     revokeReasonHint: '如：节点密钥遗失。原因记入可信存证。',
-    revokeReasonRequired: '请说明吊销原因',
     revoked: '已吊销节点 {name}',
     invite: '邀请下级节点',
     inviteTitle: '邀请下级节点',
