@@ -297,6 +297,7 @@ func routes(t *testing.T, e *apptest.Env) []route {
 		{"POST", "/api/v1/exchange/nodes/invitations", "/api/v1/exchange/nodes/invitations", authz.ExchangeNodes, false, bad},
 		{"POST", "/api/v1/exchange/nodes/parent", "/api/v1/exchange/nodes/parent", authz.ExchangeNodes, false, bad},
 		{"POST", "/api/v1/exchange/nodes/sync", "/api/v1/exchange/nodes/sync", authz.ExchangeNodes, false, nil},
+		{"POST", "/api/v1/exchange/nodes/320508/revoke", "/api/v1/exchange/nodes/{id}/revoke", authz.ExchangeNodes, false, bad},
 		// The ledger is public: anyone may verify it.
 		{"GET", "/api/v1/ledger", "/api/v1/ledger", "", true, nil},
 		{"GET", "/api/v1/ledger/keys", "/api/v1/ledger/keys", "", true, nil},

@@ -44,14 +44,13 @@ type pendingAccess struct {
 }
 
 type recorder struct {
-	s      *Service
-	queue  chan pendingAccess
-	stop   chan struct{}
-	done   chan struct{}
-	seqMu  sync.Mutex
-	seq    int64 // last batch seq; 0 = not loaded
-	seqEnd int64 // PostgreSQL: end of the block seq is from
-	ins    inserters
+	s     *Service
+	queue chan pendingAccess
+	stop  chan struct{}
+	done  chan struct{}
+	seqMu sync.Mutex
+	seq   int64 // last batch seq; 0 = not loaded
+	ins   inserters
 
 	// The journal and its ingester (nil: rows are written directly).
 	j        atomic.Pointer[journal]
@@ -454,12 +453,22 @@ func (r *recorder) writeRows(bodies []*accessBody, data [][]byte, extra func(ctx
 	}
 	batchID := newID()
 	err = s.db.InTx(context.Background(), func(ctx context.Context) error {
-		seq, err := r.nextSeq(ctx)
-		if err != nil {
-			return err
-		}
-		if err := r.ins.batch.Insert(ctx, []any{batchID, seq, len(bodies), root.Hex(), s.nowMs()}); err != nil {
-			return err
+		var seq int64
+		if s.db.Dialect() == db.Postgres {
+			// The database's sequence numbers the batch, so that replicas
+			// never collide and numbers follow the order batches began.
+			if err := s.db.QueryRow(ctx, `INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES (?, nextval('ex_batches_seq'), ?, ?, ?) RETURNING seq`,
+				batchID, len(bodies), root.Hex(), s.nowMs()).Scan(&seq); err != nil {
+				return err
+			}
+		} else {
+			var err error
+			if seq, err = r.nextSeq(ctx); err != nil {
+				return err
+			}
+			if err := r.ins.batch.Insert(ctx, []any{batchID, seq, len(bodies), root.Hex(), s.nowMs()}); err != nil {
+				return err
+			}
 		}
 		args := make([]any, 0, len(bodies)*accessCols)
 		for i, b := range bodies {
@@ -476,28 +485,12 @@ func (r *recorder) writeRows(bodies []*accessBody, data [][]byte, extra func(ctx
 	return batchID, err
 }
 
-// seqBlock is how many batch numbers one nextval of ex_batches_seq hands
-// out (PostgreSQL; the sequence's increment).
-const seqBlock = 16
-
-// nextSeq numbers the next batch. PostgreSQL: from the block this process
-// took from the database's sequence, so that replicas never collide.
-// SQLite: one more than the last (read once; one process writes).
+// nextSeq numbers the next batch on SQLite: one more than the last (read
+// once; one process writes). PostgreSQL numbers batches from its sequence
+// (writeRows).
 func (r *recorder) nextSeq(ctx context.Context) (int64, error) {
 	r.seqMu.Lock()
 	defer r.seqMu.Unlock()
-	if r.s.db.Dialect() == db.Postgres {
-		if r.seq == 0 || r.seq+1 >= r.seqEnd {
-			var v int64
-			if err := r.s.db.QueryRow(ctx, `SELECT nextval('ex_batches_seq')`).Scan(&v); err != nil {
-				return 0, err
-			}
-			r.seq, r.seqEnd = v, v+seqBlock
-			return v, nil
-		}
-		r.seq++
-		return r.seq, nil
-	}
 	if r.seq == 0 {
 		var seq sql.NullInt64
 		if err := r.s.db.QueryRow(ctx, `SELECT MAX(seq) FROM ex_batches`).Scan(&seq); err != nil {

@@ -12,8 +12,8 @@ CREATE TABLE ex_quota_use (
 );
 
 -- Batch sequence numbers for processes writing batches at once (replicas,
--- each with several writers): nextval hands each process a block of 16,
--- never twice, starting after the batches already written. (SQLite has one
--- writing process; it counts in memory.)
-CREATE SEQUENCE ex_batches_seq INCREMENT BY 16;
+-- each with several writers): each batch's insert takes nextval, never
+-- twice, in the order batches begin, after the batches already written.
+-- (SQLite has one writing process; it counts in memory.)
+CREATE SEQUENCE ex_batches_seq;
 SELECT setval('ex_batches_seq', COALESCE((SELECT MAX(seq) FROM ex_batches), 0) + 1, false);
