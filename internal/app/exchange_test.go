@@ -79,6 +79,12 @@ func TestExchange(t *testing.T) {
 			t.Run("民政 asks 公安 for household data; 公安 grants two fields; the person sees the use with a proof", func(t *testing.T) { testShareEndToEnd(t, e) })
 			t.Run("queries without a grant, beyond it, after revocation or expiry, above quota, or of a not-shared resource are refused and recorded", func(t *testing.T) { testRefusals(t, e) })
 			t.Run("a grant's daily quota holds for every process on the database", func(t *testing.T) { testQuotaAcrossProcesses(t, e) })
+			t.Run("a grant's rate limit holds for every process on a PostgreSQL database", func(t *testing.T) {
+				if su.backend != db.Postgres {
+					t.Skip("one process per SQLite database: its rate limit is kept in memory")
+				}
+				testRateAcrossProcesses(t, e)
+			})
 			t.Run("the catalog is browsable, versioned and exportable", func(t *testing.T) { testCatalog(t, e) })
 			t.Run("hosted data: loads, quality rules and the failing records", func(t *testing.T) { testQuality(t, e) })
 			t.Run("a provider's own system answers through the platform", func(t *testing.T) { testHTTPProvider(t, e) })
@@ -419,6 +425,58 @@ func testQuotaAcrossProcesses(t *testing.T, e *apptest.Env) {
 		}
 	}
 	t.Fatalf("grant %s not listed", q.GrantID)
+}
+
+// Two services on one PostgreSQL database query under a grant of 20
+// queries a second for about two and a half seconds: together they answer
+// at most 20 in each second they touched (each alone would answer its own
+// 20), and refuse the rest for the rate.
+func testRateAcrossProcesses(t *testing.T, e *apptest.Env) {
+	ctx := context.Background()
+	var mz string
+	if err := e.Server.DB.QueryRow(ctx, `SELECT id FROM orgs WHERE name = ?`, "姑苏区民政局").Scan(&mz); err != nil {
+		t.Fatal(err)
+	}
+	as := authz.With(ctx, &authz.Principal{Kind: authz.KindSystem, ID: "rate-test", Name: "rate-test", OrgID: mz, Nationwide: true,
+		Permissions: []authz.Permission{authz.ExchangeRequest, authz.ExchangeQuery, authz.ExchangeRead}})
+	const rate = 20
+	q, err := e.Server.Exchange.RequestAccess(as, exchange.NewRequest{Resource: "SCJG-QYDJ-001", Fields: []string{"name"}, Purpose: "频率测试",
+		Basis: "《社会救助暂行办法》第十一条", DailyQuota: 100_000, RateLimit: rate})
+	if err != nil || q.GrantID == "" {
+		t.Fatalf("request: %+v %v", q, err)
+	}
+	replica := e.Server.NewExchangeReplica()
+	defer replica.Close()
+	var answered, refused atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	until := start.Add(2500 * time.Millisecond)
+	for k := range 8 {
+		ex := e.Server.Exchange
+		if k%2 == 1 {
+			ex = replica
+		}
+		wg.Go(func() {
+			for time.Now().Before(until) {
+				ans, err := ex.Query(as, exchange.Query{Grant: q.GrantID, Key: demo.EnterpriseCreditCode})
+				var pe *errs.Error
+				switch {
+				case err == nil && len(ans.Records) == 1:
+					answered.Add(1)
+				case errors.As(err, &pe) && pe.Code == errs.CodeTooMany:
+					refused.Add(1)
+				default:
+					t.Errorf("query: %+v %v", ans, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	seconds := time.Now().Unix() - start.Unix() + 1 // the windows touched
+	if answered.Load() > rate*seconds || answered.Load() == 0 || refused.Load() == 0 {
+		t.Fatalf("%d answered and %d refused over %d one-second windows at %d a second", answered.Load(), refused.Load(), seconds, rate)
+	}
 }
 
 // queryUntilRefused runs callers goroutines, spread over the services,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/idcode"
 )
@@ -150,7 +151,11 @@ func (s *Service) queryFor(ctx context.Context, c caller, q Query) (*Answer, []s
 			return nil, nil, s.refuse(ctx, c, r, g, q, BeyondGrant, e)
 		}
 	}
-	if !s.limits.allow(g.ID, g.RateLimit, s.now()) {
+	allowed, err := s.limits.allow(ctx, s, g, s.now())
+	if err != nil {
+		return nil, nil, err
+	}
+	if !allowed {
 		return nil, nil, s.refuse(ctx, c, r, g, q, OverRate, &errs.Error{Code: errs.CodeTooMany,
 			Message: fmt.Sprintf("rate limit of the grant: %d queries per second", g.RateLimit), MessageZh: fmt.Sprintf("超过授权的频率限制：每秒 %d 次", g.RateLimit)})
 	}
@@ -517,9 +522,11 @@ func (s *Service) scan(ctx context.Context, r *Resource, fn func(record) bool) e
 	return errs.Invalid("filter", "backend", "filters are not available for a resource served by the provider's own system; query by key", "该资源由提供部门系统直接提供，只能按键查询")
 }
 
-// limiter enforces grants' rate limits (token buckets, in this process)
-// and daily quotas (records per day, shared by every process on the
-// database through ex_quota_use).
+// limiter enforces grants' rate limits and daily quotas (records per day,
+// shared by every process on the database through ex_quota_use). Rate
+// limits: with SQLite (one process) a token bucket in memory; with
+// PostgreSQL (possibly replicas) one-second windows shared through
+// ex_rate_use, leased like the quota.
 //
 // A process leases a block of a grant's day at a time (a few percent of the
 // quota, at most leaseMax records) and answers from it without touching the
@@ -531,7 +538,15 @@ func (s *Service) scan(ctx context.Context, r *Resource, fn func(record) bool) e
 type limiter struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
+	windows map[string]*rateWindow
 	days    map[string]*dayCount
+}
+
+// rateWindow is this process's lease of a grant's queries in one second.
+type rateWindow struct {
+	sec   int64
+	left  int
+	lease sync.Mutex
 }
 
 type bucket struct {
@@ -554,15 +569,101 @@ const (
 )
 
 func newLimiter() *limiter {
-	return &limiter{buckets: map[string]*bucket{}, days: map[string]*dayCount{}}
+	return &limiter{buckets: map[string]*bucket{}, windows: map[string]*rateWindow{}, days: map[string]*dayCount{}}
 }
 
-// allow takes a token from the grant's bucket (rate per second, burst of
-// one second's worth).
-func (l *limiter) allow(id string, rate int, now time.Time) bool {
-	if rate <= 0 {
-		return true
+// allow counts one query against the grant's rate limit (queries per
+// second); false when it would exceed it.
+func (l *limiter) allow(ctx context.Context, s *Service, g *Grant, now time.Time) (bool, error) {
+	if g.RateLimit <= 0 {
+		return true, nil
 	}
+	if s.db.Dialect() != db.Postgres {
+		return l.allowLocal(g.ID, g.RateLimit, now), nil
+	}
+	sec := now.Unix()
+	take := func(w *rateWindow) bool {
+		if w.left > 0 {
+			w.left--
+			return true
+		}
+		return false
+	}
+	l.mu.Lock()
+	w := l.windows[g.ID]
+	if w == nil || w.sec != sec {
+		w = &rateWindow{sec: sec}
+		l.windows[g.ID] = w
+	}
+	ok := take(w)
+	l.mu.Unlock()
+	if ok {
+		return true, nil
+	}
+	w.lease.Lock()
+	defer w.lease.Unlock()
+	l.mu.Lock()
+	ok = take(w)
+	l.mu.Unlock()
+	if ok {
+		return true, nil
+	}
+	got, err := s.leaseRate(ctx, g, sec)
+	if err != nil {
+		return false, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w.left += got
+	return take(w), nil
+}
+
+// leaseRate leases queries of the grant's window sec (a share of the rate,
+// all that is left near the end): 0 when the window is spent. Processes
+// race by compare-and-set; a window another process has already moved past
+// sec (its clock ahead) is leased from as it is.
+func (s *Service) leaseRate(ctx context.Context, g *Grant, sec int64) (int, error) {
+	rate := int64(g.RateLimit)
+	chunk := min(max(rate/leaseParts, 1), leaseMax)
+	for range 50 {
+		var win, leased int64
+		err := s.db.QueryRow(ctx, `SELECT window_s, leased FROM ex_rate_use WHERE grant_id = ?`, g.ID).Scan(&win, &leased)
+		if errors.Is(err, sql.ErrNoRows) {
+			res, err := s.db.Exec(ctx, `INSERT INTO ex_rate_use (grant_id, window_s, leased) VALUES (?, ?, ?) ON CONFLICT (grant_id) DO NOTHING`, g.ID, sec, chunk)
+			if err != nil {
+				return 0, err
+			}
+			if k, _ := res.RowsAffected(); k == 1 {
+				return int(chunk), nil
+			}
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		newWin, base := win, leased
+		if win < sec {
+			newWin, base = sec, 0
+		}
+		take := min(chunk, rate-base)
+		if take <= 0 {
+			return 0, nil
+		}
+		res, err := s.db.Exec(ctx, `UPDATE ex_rate_use SET window_s = ?, leased = ? WHERE grant_id = ? AND window_s = ? AND leased = ?`,
+			newWin, base+take, g.ID, win, leased)
+		if err != nil {
+			return 0, err
+		}
+		if k, _ := res.RowsAffected(); k == 1 {
+			return int(take), nil
+		}
+	}
+	return 0, errs.Unavailable("rate limit", errors.New("the grant's rate count kept changing under this process"))
+}
+
+// allowLocal takes a token from the grant's bucket in this process (rate
+// per second, burst of one second's worth).
+func (l *limiter) allowLocal(id string, rate int, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.buckets[id]
