@@ -39,10 +39,13 @@ func Migrations() db.Migrations {
 var Tables = []string{"ex_deliveries", "ex_subscriptions", "ex_disputes", "ex_subject_links", "ex_access_subjects", "ex_access",
 	"ex_batches", "ex_epochs", "ex_grants", "ex_requests", "ex_quality_runs", "ex_rows", "ex_resource_versions", "ex_resources", "ex_nodes"}
 
-// LogTables are the access log's tables. Nothing writes them in the same
+// LogTables are the access log's tables, and the counts queries write
+// (quota leases, accepted node signatures). Nothing writes them in the same
 // transaction as other tables, so a SQLite deployment keeps them in a file
-// of their own (db.Side).
-var LogTables = []string{"ex_access", "ex_batches", "ex_epochs", "ex_access_subjects", "ex_journal", "ex_journals"}
+// of their own (db.Side), and the hosted data's readers keep their page
+// caches.
+var LogTables = []string{"ex_access", "ex_batches", "ex_epochs", "ex_access_subjects", "ex_journal", "ex_journals",
+	"ex_quota_use", "ex_node_signatures", "ex_rate_use"}
 
 // Org is an organisation as the exchange needs it.
 type Org struct {
