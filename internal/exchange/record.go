@@ -758,6 +758,11 @@ func (s *Service) epochLeaves(ctx context.Context, epoch int64) ([]merkle.Hash, 
 // crash between the append and the update appends the epoch again, with
 // the same ref).
 func (s *Service) appendPending(ctx context.Context) error {
+	// A claim left by a process that stopped between claiming an epoch and
+	// anchoring it is given up after two minutes.
+	if _, err := s.db.Exec(ctx, `UPDATE ex_epochs SET ledger_index = -1 WHERE ledger_index = -2 AND created_at < ?`, s.nowMs()-2*60*1000); err != nil {
+		return err
+	}
 	rows, err := s.db.Query(ctx, `SELECT seq, size, root, created_at FROM ex_epochs WHERE ledger_index = -1 ORDER BY seq LIMIT 64`)
 	if err != nil {
 		return err
@@ -778,10 +783,22 @@ func (s *Service) appendPending(ctx context.Context) error {
 	}
 	rows.Close()
 	for _, e := range eps {
+		// Claimed first (ledger_index -2), so that of several processes'
+		// pumps (replicas) one anchors each epoch.
+		res, err := s.db.Exec(ctx, `UPDATE ex_epochs SET ledger_index = -2 WHERE seq = ? AND ledger_index = -1`, e.seq)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			continue
+		}
 		idx, leaf, err := s.ledger.AppendRecord(ctx, LedgerRecord{ActorKind: "system", ActorID: "exchange", ActorName: "exchange",
 			Action: "exchange.access.epoch", Subject: fmt.Sprintf("epoch:%d", e.seq), Purpose: "data-sharing-audit",
 			Basis: "国发〔2016〕51号 政务信息资源共享管理暂行办法", PayloadHash: e.root, Ref: fmt.Sprintf("epoch:%d", e.seq), At: time.UnixMilli(e.at)})
 		if err != nil {
+			if _, uerr := s.db.Exec(ctx, `UPDATE ex_epochs SET ledger_index = -1 WHERE seq = ? AND ledger_index = -2`, e.seq); uerr != nil {
+				s.log.Warn("exchange: releasing an epoch's claim", "epoch", e.seq, "err", uerr)
+			}
 			return err
 		}
 		if _, err := s.db.Exec(ctx, `UPDATE ex_epochs SET ledger_index = ?, ledger_leaf = ? WHERE seq = ?`, idx, leaf, e.seq); err != nil {

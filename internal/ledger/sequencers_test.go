@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/platform/crypto"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
@@ -41,6 +42,13 @@ func TestTwoSequencers(t *testing.T) {
 				t.Fatalf("index %d given twice", r.Index)
 			}
 			seen[r.Index] = true
+		}
+		// a learns what b appends while a appends nothing.
+		appendMany(t, b, 10, 1)
+		for deadline := time.Now().Add(10 * time.Second); a.Size() != b.Size(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("a holds %d entries 10 s after b reached %d", a.Size(), b.Size())
+			}
 		}
 		if err := a.Close(); err != nil {
 			t.Fatal(err)
