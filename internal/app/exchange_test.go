@@ -79,6 +79,7 @@ func TestExchange(t *testing.T) {
 			t.Run("民政 asks 公安 for household data; 公安 grants two fields; the person sees the use with a proof", func(t *testing.T) { testShareEndToEnd(t, e) })
 			t.Run("queries without a grant, beyond it, after revocation or expiry, above quota, or of a not-shared resource are refused and recorded", func(t *testing.T) { testRefusals(t, e) })
 			t.Run("a grant's daily quota holds for every process on the database", func(t *testing.T) { testQuotaAcrossProcesses(t, e) })
+			t.Run("a resource's daily quality check runs once however many processes watch", func(t *testing.T) { testScheduledQualityOnce(t, e) })
 			t.Run("a grant's rate limit holds for every process on a PostgreSQL database", func(t *testing.T) {
 				if su.backend != db.Postgres {
 					t.Skip("one process per SQLite database: its rate limit is kept in memory")
@@ -487,6 +488,48 @@ func testRateAcrossProcesses(t *testing.T, e *apptest.Env) {
 	}
 }
 
+// Two processes' watchers (replicas) find a resource's daily quality check
+// due at once: one of them runs it.
+func testScheduledQualityOnce(t *testing.T, e *apptest.Env) {
+	ctx := context.Background()
+	var id string
+	if err := e.Server.DB.QueryRow(ctx, `SELECT id FROM ex_resources WHERE node = '' AND status = 'published' ORDER BY code LIMIT 1`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	countRuns := func() int {
+		var n int
+		if err := e.Server.DB.QueryRow(ctx, `SELECT COUNT(*) FROM ex_quality_runs WHERE resource_id = ? AND trigger = 'schedule'`, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := countRuns()
+	if _, err := e.Server.DB.Exec(ctx, `UPDATE ex_resources SET quality_at = ? WHERE id = ?`, time.Now().Add(-48*time.Hour).UnixMilli(), id); err != nil {
+		t.Fatal(err)
+	}
+	replica := e.Server.NewExchangeReplica()
+	defer replica.Close()
+	wctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, ex := range []*exchange.Service{e.Server.Exchange, replica} {
+		wg.Go(func() { ex.Watch(wctx, time.Hour) })
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for countRuns() == before {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("the due quality check did not run within 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // a second run, if any, has had time
+	cancel()
+	wg.Wait()
+	if n := countRuns() - before; n != 1 {
+		t.Fatalf("the due check ran %d times", n)
+	}
+}
+
 // queryUntilRefused runs callers goroutines, spread over the services,
 // each querying the enterprise under grant until the quota refuses it, and
 // counts the answers and refusals.
@@ -874,6 +917,28 @@ func testRequestDeadlines(t *testing.T, e *apptest.Env) {
 	var got struct {
 		Reminded, Escalated, Overdue bool
 	}
+	// Two processes' watchers (replicas) tick at once: each step is taken,
+	// and recorded, once.
+	replica := e.Server.NewExchangeReplica()
+	defer replica.Close()
+	tickBoth := func() (reminded, escalated int) {
+		t.Helper()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, ex := range []*exchange.Service{e.Server.Exchange, replica} {
+			wg.Go(func() {
+				r, es, err := ex.Tick(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				reminded, escalated = reminded+r, escalated+es
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		return reminded, escalated
+	}
 	// Ten working days away: nothing to do.
 	if _, _, err := e.Server.Exchange.Tick(ctx); err != nil {
 		t.Fatal(err)
@@ -883,16 +948,16 @@ func testRequestDeadlines(t *testing.T, e *apptest.Env) {
 		t.Fatalf("a fresh request was reminded or escalated: %+v", got)
 	}
 	setDue(time.Hour) // less than three working days left
-	if _, _, err := e.Server.Exchange.Tick(ctx); err != nil {
-		t.Fatal(err)
+	if r, es := tickBoth(); r != 1 || es != 0 {
+		t.Fatalf("near the deadline two watchers reminded %d times and escalated %d times, want 1 and 0", r, es)
 	}
 	mz.Do("GET", "/api/v1/exchange/requests/"+q.ID, nil).JSON(&got)
 	if !got.Reminded || got.Escalated {
 		t.Fatalf("near the deadline: %+v", got)
 	}
 	setDue(-time.Hour)
-	if _, _, err := e.Server.Exchange.Tick(ctx); err != nil {
-		t.Fatal(err)
+	if r, es := tickBoth(); r != 0 || es != 1 {
+		t.Fatalf("after the deadline two watchers reminded %d times and escalated %d times, want 0 and 1", r, es)
 	}
 	mz.Do("GET", "/api/v1/exchange/requests/"+q.ID, nil).JSON(&got)
 	if !got.Escalated || !got.Overdue {

@@ -697,6 +697,17 @@ func (s *Service) Revoke(ctx context.Context, id, reason string) (*Grant, error)
 	return s.grant(ctx, id)
 }
 
+// markRequest sets a pending request's reminded_at or escalated_at if it
+// is not set yet; false when another process set it first.
+func (s *Service) markRequest(ctx context.Context, col, id string, now time.Time) (bool, error) {
+	res, err := s.db.Exec(ctx, `UPDATE ex_requests SET `+col+` = ? WHERE id = ? AND `+col+` = 0 AND status = 'pending'`, now.UnixMilli(), id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // Tick reminds providers of requests nearing their deadline and escalates
 // overdue ones to the data bureau; both go on the ledger. It returns how
 // many it reminded and escalated.
@@ -727,24 +738,33 @@ func (s *Service) Tick(ctx context.Context) (reminded, escalated int, err error)
 	rows.Close()
 	for _, x := range ps {
 		due := time.UnixMilli(x.due)
+		// Each step is taken by whichever process's watcher marks it first
+		// (replicas): the others' updates find it marked and record nothing.
+		var done bool
 		switch {
 		case x.esc == 0 && !now.Before(due):
 			err = s.db.InTx(ctx, func(ctx context.Context) error {
-				if _, err := s.db.Exec(ctx, `UPDATE ex_requests SET escalated_at = ? WHERE id = ?`, now.UnixMilli(), x.id); err != nil {
-					return err
+				var merr error
+				if done, merr = s.markRequest(ctx, "escalated_at", x.id, now); merr != nil || !done {
+					return merr
 				}
 				return s.evidence(ctx, sys, "exchange.request.escalate", "request:"+x.id, x.purpose, x.basis,
 					map[string]any{"request": x.id, "due": x.due, "to": "sj"})
 			})
-			escalated++
+			if done && err == nil {
+				escalated++
+			}
 		case x.rem == 0 && x.esc == 0 && !cal.AddWorkDays(now, remindWorkDays).Before(due): // fewer than 3 working days left
 			err = s.db.InTx(ctx, func(ctx context.Context) error {
-				if _, err := s.db.Exec(ctx, `UPDATE ex_requests SET reminded_at = ? WHERE id = ?`, now.UnixMilli(), x.id); err != nil {
-					return err
+				var merr error
+				if done, merr = s.markRequest(ctx, "reminded_at", x.id, now); merr != nil || !done {
+					return merr
 				}
 				return s.evidence(ctx, sys, "exchange.request.remind", "request:"+x.id, x.purpose, x.basis, map[string]any{"request": x.id, "due": x.due})
 			})
-			reminded++
+			if done && err == nil {
+				reminded++
+			}
 		}
 		if err != nil {
 			return reminded, escalated, err

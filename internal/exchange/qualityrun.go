@@ -279,9 +279,25 @@ func (s *Service) scheduledQuality(ctx context.Context) {
 		}
 	}
 	rows.Close()
+	due := s.now().Add(-qualityEvery).UnixMilli()
 	for _, id := range ids {
+		// Claimed first, by moving quality_at on (given back if the run
+		// fails), so that of several processes' watchers (replicas) one
+		// runs each resource's daily check.
+		var was int64
+		if err := s.db.QueryRow(ctx, `SELECT quality_at FROM ex_resources WHERE id = ?`, id).Scan(&was); err != nil || was >= due {
+			continue
+		}
+		res, err := s.db.Exec(ctx, `UPDATE ex_resources SET quality_at = ? WHERE id = ? AND quality_at = ?`, s.nowMs(), id, was)
+		if err != nil {
+			continue
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			continue
+		}
 		if _, err := s.RunQuality(ctx, id, "schedule"); err != nil && ctx.Err() == nil {
 			s.log.Warn("exchange: scheduled quality", "resource", id, "err", err)
+			_, _ = s.db.Exec(ctx, `UPDATE ex_resources SET quality_at = ? WHERE id = ?`, was, id)
 		}
 	}
 }
