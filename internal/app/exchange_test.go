@@ -791,6 +791,7 @@ func testWebhook(t *testing.T, e *apptest.Env) {
 			return
 		}
 		got <- delivery{r.Header.Get("X-Shuzhi-Signature"), b}
+		time.Sleep(100 * time.Millisecond) // a slow receiver: other processes see the delivery still pending meanwhile
 	}))
 	defer hook.Close()
 	// 卫健 (here: 公安's head for its own organisation) subscribes to 民政's
@@ -816,11 +817,32 @@ func testWebhook(t *testing.T, e *apptest.Env) {
 		t.Fatalf("subscribe: %d %s", r.Status, r.Body)
 	}
 	r.JSON(&sub)
+	// Two more processes (replicas) deliver too, as often as they can: the
+	// hook still gets each change once.
+	rctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	for range 2 {
+		replica := e.Server.NewExchangeReplica()
+		defer replica.Close()
+		go func() {
+			for rctx.Err() == nil {
+				_, _ = replica.DeliverOnce(rctx)
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
 	r = mzc.Do("POST", "/api/v1/exchange/resources/MZ-DBDX-001/records", map[string]any{"records": []map[string]any{
 		{"idNumber": demo.CitizenIDNumber, "name": "王小明", "level": "城市低保", "amount": 1100, "since": "2024-05-01", "status": "在保"}}})
 	if r.Status != 200 {
 		t.Fatalf("load: %d %s", r.Status, r.Body)
 	}
+	defer func() {
+		select {
+		case <-got:
+			t.Error("the change was delivered twice")
+		case <-time.After(time.Second):
+		}
+	}()
 	select {
 	case d := <-got:
 		m := hmac.New(sha256.New, []byte(sub.Secret))

@@ -255,11 +255,15 @@ func (s *Service) Deliver(ctx context.Context) {
 	}
 }
 
+// deliveryClaim is how long a process holds a delivery it is posting
+// (the post's own timeout is 10 s).
+const deliveryClaim = 2 * time.Minute
+
 // DeliverOnce tries every delivery that is due; it returns how many were
 // delivered.
 func (s *Service) DeliverOnce(ctx context.Context) (int, error) {
 	now := s.nowMs()
-	rows, err := s.db.Query(ctx, `SELECT d.id, d.body, d.attempts, s.id, s.url, s.secret, s.status FROM ex_deliveries d
+	rows, err := s.db.Query(ctx, `SELECT d.id, d.body, d.attempts, d.next_at, s.id, s.url, s.secret, s.status FROM ex_deliveries d
 		JOIN ex_subscriptions s ON s.id = d.subscription_id WHERE d.status = 'pending' AND d.next_at <= ? ORDER BY d.next_at LIMIT 100`, now)
 	if err != nil {
 		return 0, err
@@ -268,11 +272,12 @@ func (s *Service) DeliverOnce(ctx context.Context) (int, error) {
 		id, body, sub, url, status string
 		secret                     string
 		attempts                   int
+		next                       int64
 	}
 	var ds []del
 	for rows.Next() {
 		var x del
-		if err := rows.Scan(&x.id, &x.body, &x.attempts, &x.sub, &x.url, &x.secret, &x.status); err != nil {
+		if err := rows.Scan(&x.id, &x.body, &x.attempts, &x.next, &x.sub, &x.url, &x.secret, &x.status); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -285,6 +290,17 @@ func (s *Service) DeliverOnce(ctx context.Context) (int, error) {
 			if _, err := s.db.Exec(ctx, `UPDATE ex_deliveries SET status = 'failed', last_error = 'subscription cancelled' WHERE id = ?`, x.id); err != nil {
 				return n, err
 			}
+			continue
+		}
+		// Claimed first, by moving its time on past the attempt (a process
+		// that stops mid-attempt leaves it to be tried again then), so that
+		// of several processes (replicas) one posts it.
+		res, err := s.db.Exec(ctx, `UPDATE ex_deliveries SET next_at = ? WHERE id = ? AND status = 'pending' AND next_at = ?`,
+			s.now().Add(deliveryClaim).UnixMilli(), x.id, x.next)
+		if err != nil {
+			return n, err
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
 			continue
 		}
 		key, err := s.unseal(x.secret, "sub:"+x.sub)
