@@ -393,18 +393,8 @@ func testRefusals(t *testing.T, e *apptest.Env) {
 // answer exactly the quota, and the grant shows it used.
 func testQuotaAcrossProcesses(t *testing.T, e *apptest.Env) {
 	ctx := context.Background()
-	var mz string
-	if err := e.Server.DB.QueryRow(ctx, `SELECT id FROM orgs WHERE name = ?`, "姑苏区民政局").Scan(&mz); err != nil {
-		t.Fatal(err)
-	}
-	as := authz.With(ctx, &authz.Principal{Kind: authz.KindSystem, ID: "quota-test", Name: "quota-test", OrgID: mz, Nationwide: true,
-		Permissions: []authz.Permission{authz.ExchangeRequest, authz.ExchangeQuery, authz.ExchangeRead}})
 	const quota = 400 // leases of 12 records while more than 48 are left
-	q, err := e.Server.Exchange.RequestAccess(as, exchange.NewRequest{Resource: "SCJG-QYDJ-001", Fields: []string{"name"}, Purpose: "限额测试",
-		Basis: "《社会救助暂行办法》第十一条", DailyQuota: quota, RateLimit: 100_000})
-	if err != nil || q.GrantID == "" {
-		t.Fatalf("request: %+v %v", q, err)
-	}
+	as, grant := enterpriseGrant(t, e, "限额测试", quota, 100_000)
 	if e.Server.DB.Dialect() == db.SQLite {
 		// Leases are written while queries read hosted data: in the logs
 		// file, so that those readers keep their page caches.
@@ -414,7 +404,7 @@ func testQuotaAcrossProcesses(t *testing.T, e *apptest.Env) {
 		}
 	}
 	replica := e.Server.NewExchangeReplica()
-	answered, refused := queryUntilRefused(t, as, q.GrantID, 6, e.Server.Exchange, replica)
+	answered, refused := queryUntilRefused(t, as, grant, 6, e.Server.Exchange, replica)
 	if answered != quota || refused != 6 {
 		t.Fatalf("%d answered and %d refused, want %d and 6", answered, refused, quota)
 	}
@@ -426,14 +416,14 @@ func testQuotaAcrossProcesses(t *testing.T, e *apptest.Env) {
 		t.Fatal(err)
 	}
 	for _, g := range gs {
-		if g.ID == q.GrantID {
+		if g.ID == grant {
 			if g.UsedToday != quota {
 				t.Fatalf("used today %d, want %d", g.UsedToday, quota)
 			}
 			return
 		}
 	}
-	t.Fatalf("grant %s not listed", q.GrantID)
+	t.Fatalf("grant %s not listed", grant)
 }
 
 // Two services on one PostgreSQL database query under a grant of 20
@@ -441,19 +431,8 @@ func testQuotaAcrossProcesses(t *testing.T, e *apptest.Env) {
 // at most 20 in each second they touched (each alone would answer its own
 // 20), and refuse the rest for the rate.
 func testRateAcrossProcesses(t *testing.T, e *apptest.Env) {
-	ctx := context.Background()
-	var mz string
-	if err := e.Server.DB.QueryRow(ctx, `SELECT id FROM orgs WHERE name = ?`, "姑苏区民政局").Scan(&mz); err != nil {
-		t.Fatal(err)
-	}
-	as := authz.With(ctx, &authz.Principal{Kind: authz.KindSystem, ID: "rate-test", Name: "rate-test", OrgID: mz, Nationwide: true,
-		Permissions: []authz.Permission{authz.ExchangeRequest, authz.ExchangeQuery, authz.ExchangeRead}})
 	const rate = 20
-	q, err := e.Server.Exchange.RequestAccess(as, exchange.NewRequest{Resource: "SCJG-QYDJ-001", Fields: []string{"name"}, Purpose: "频率测试",
-		Basis: "《社会救助暂行办法》第十一条", DailyQuota: 100_000, RateLimit: rate})
-	if err != nil || q.GrantID == "" {
-		t.Fatalf("request: %+v %v", q, err)
-	}
+	as, grant := enterpriseGrant(t, e, "频率测试", 100_000, rate)
 	replica := e.Server.NewExchangeReplica()
 	defer replica.Close()
 	var answered, refused atomic.Int64
@@ -467,7 +446,7 @@ func testRateAcrossProcesses(t *testing.T, e *apptest.Env) {
 		}
 		wg.Go(func() {
 			for time.Now().Before(until) {
-				ans, err := ex.Query(as, exchange.Query{Grant: q.GrantID, Key: demo.EnterpriseCreditCode})
+				ans, err := ex.Query(as, exchange.Query{Grant: grant, Key: demo.EnterpriseCreditCode})
 				var pe *errs.Error
 				switch {
 				case err == nil && len(ans.Records) == 1:
@@ -528,6 +507,26 @@ func testScheduledQualityOnce(t *testing.T, e *apptest.Env) {
 	if n := countRuns() - before; n != 1 {
 		t.Fatalf("the due check ran %d times", n)
 	}
+}
+
+// enterpriseGrant has 姑苏区民政局 (a system caller of it) granted the
+// enterprise register's names with the given daily quota and rate, and
+// returns the caller's context and the grant.
+func enterpriseGrant(t *testing.T, e *apptest.Env, purpose string, quota, rate int) (context.Context, string) {
+	t.Helper()
+	ctx := context.Background()
+	var mz string
+	if err := e.Server.DB.QueryRow(ctx, `SELECT id FROM orgs WHERE name = ?`, "姑苏区民政局").Scan(&mz); err != nil {
+		t.Fatal(err)
+	}
+	as := authz.With(ctx, &authz.Principal{Kind: authz.KindSystem, ID: "test-caller", Name: "test-caller", OrgID: mz, Nationwide: true,
+		Permissions: []authz.Permission{authz.ExchangeRequest, authz.ExchangeQuery, authz.ExchangeRead}})
+	q, err := e.Server.Exchange.RequestAccess(as, exchange.NewRequest{Resource: "SCJG-QYDJ-001", Fields: []string{"name"}, Purpose: purpose,
+		Basis: "《社会救助暂行办法》第十一条", DailyQuota: quota, RateLimit: rate})
+	if err != nil || q.GrantID == "" {
+		t.Fatalf("request: %+v %v", q, err)
+	}
+	return as, q.GrantID
 }
 
 // queryUntilRefused runs callers goroutines, spread over the services,

@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/app/apptest"
-	"github.com/shuzhi-gov/shuzhi/internal/exchange"
 	"github.com/shuzhi-gov/shuzhi/internal/ledger"
-	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 )
 
@@ -42,19 +40,9 @@ func TestReplicas(t *testing.T) {
 	b := apptest.Start(t, db.SQLite, "--db", a.Server.Cfg.DB, "--data-dir", dir)
 
 	ctx := context.Background()
-	var mz string
-	if err := a.Server.DB.QueryRow(ctx, `SELECT id FROM orgs WHERE name = ?`, "姑苏区民政局").Scan(&mz); err != nil {
-		t.Fatal(err)
-	}
-	as := authz.With(ctx, &authz.Principal{Kind: authz.KindSystem, ID: "replica-test", Name: "replica-test", OrgID: mz, Nationwide: true,
-		Permissions: []authz.Permission{authz.ExchangeRequest, authz.ExchangeQuery, authz.ExchangeRead}})
 	const quota = 300
-	q, err := a.Server.Exchange.RequestAccess(as, exchange.NewRequest{Resource: "SCJG-QYDJ-001", Fields: []string{"name"}, Purpose: "副本测试",
-		Basis: "《社会救助暂行办法》第十一条", DailyQuota: quota, RateLimit: 100_000})
-	if err != nil || q.GrantID == "" {
-		t.Fatalf("request: %+v %v", q, err)
-	}
-	answered, refused := queryUntilRefused(t, as, q.GrantID, 8, a.Server.Exchange, b.Server.Exchange)
+	as, grant := enterpriseGrant(t, a, "副本测试", quota, 100_000)
+	answered, refused := queryUntilRefused(t, as, grant, 8, a.Server.Exchange, b.Server.Exchange)
 	if answered != quota || refused != 8 {
 		t.Fatalf("%d answered and %d refused, want %d and 8", answered, refused, quota)
 	}
@@ -64,7 +52,7 @@ func TestReplicas(t *testing.T) {
 		}
 	}
 	var ok, no int
-	if err := a.Server.DB.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE outcome = 'ok'), COUNT(*) FILTER (WHERE outcome = 'refused') FROM ex_access WHERE grant_id = ?`, q.GrantID).Scan(&ok, &no); err != nil {
+	if err := a.Server.DB.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE outcome = 'ok'), COUNT(*) FILTER (WHERE outcome = 'refused') FROM ex_access WHERE grant_id = ?`, grant).Scan(&ok, &no); err != nil {
 		t.Fatal(err)
 	}
 	if ok != quota || no != 8 {
