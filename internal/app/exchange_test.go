@@ -80,6 +80,7 @@ func TestExchange(t *testing.T) {
 			t.Run("queries without a grant, beyond it, after revocation or expiry, above quota, or of a not-shared resource are refused and recorded", func(t *testing.T) { testRefusals(t, e) })
 			t.Run("a grant's daily quota holds for every process on the database", func(t *testing.T) { testQuotaAcrossProcesses(t, e) })
 			t.Run("a resource's daily quality check runs once however many processes watch", func(t *testing.T) { testScheduledQualityOnce(t, e) })
+			t.Run("an epoch claimed by a process that stopped is anchored by another", func(t *testing.T) { testStaleEpochClaim(t, e) })
 			t.Run("a grant's rate limit refuses (and records) queries beyond it, for every process on the database", func(t *testing.T) { testRateLimit(t, e) })
 			t.Run("the catalog is browsable, versioned and exportable", func(t *testing.T) { testCatalog(t, e) })
 			t.Run("hosted data: loads, quality rules and the failing records", func(t *testing.T) { testQuality(t, e) })
@@ -517,6 +518,45 @@ func testScheduledQualityOnce(t *testing.T, e *apptest.Env) {
 	wg.Wait()
 	if n := countRuns() - before; n != 1 {
 		t.Fatalf("the due check ran %d times", n)
+	}
+}
+
+// A pump claims an epoch before anchoring it. A fresh claim holds other
+// pumps off; one a stopped process left (older than ten seconds) is given
+// up and the epoch anchored. (Simulated on the newest epoch: it is anchored
+// a second time, which is harmless.)
+func testStaleEpochClaim(t *testing.T, e *apptest.Env) {
+	ctx := context.Background()
+	waitAnchored(t, e)
+	var epoch int64
+	if err := e.Server.DB.QueryRow(ctx, `SELECT MAX(seq) FROM ex_epochs`).Scan(&epoch); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(at time.Time) {
+		if _, err := e.Server.DB.Exec(ctx, `UPDATE ex_epochs SET ledger_index = -2, claimed_at = ? WHERE seq = ?`, at.UnixMilli(), epoch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	index := func() int64 {
+		var i int64
+		if err := e.Server.DB.QueryRow(ctx, `SELECT ledger_index FROM ex_epochs WHERE seq = ?`, epoch).Scan(&i); err != nil {
+			t.Fatal(err)
+		}
+		return i
+	}
+	claim(time.Now())
+	if _, err := e.Server.Exchange.PumpOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if i := index(); i != -2 {
+		t.Fatalf("a fresh claim was overridden (ledger index %d)", i)
+	}
+	claim(time.Now().Add(-11 * time.Second))
+	if _, err := e.Server.Exchange.PumpOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if i := index(); i < 0 {
+		t.Fatalf("a stale claim held the epoch back (ledger index %d)", i)
 	}
 }
 

@@ -757,10 +757,13 @@ func (s *Service) epochLeaves(ctx context.Context, epoch int64) ([]merkle.Hash, 
 // appendPending appends epochs not yet on the ledger (at least once: a
 // crash between the append and the update appends the epoch again, with
 // the same ref).
+// epochClaim is how long a claim on an epoch holds off other pumps.
+const epochClaim = 10 * time.Second
+
 func (s *Service) appendPending(ctx context.Context) error {
 	// A claim left by a process that stopped between claiming an epoch and
-	// anchoring it is given up after two minutes.
-	if _, err := s.db.Exec(ctx, `UPDATE ex_epochs SET ledger_index = -1 WHERE ledger_index = -2 AND created_at < ?`, s.nowMs()-2*60*1000); err != nil {
+	// anchoring it (an append takes a second at most) is given up.
+	if _, err := s.db.Exec(ctx, `UPDATE ex_epochs SET ledger_index = -1 WHERE ledger_index = -2 AND claimed_at < ?`, s.nowMs()-epochClaim.Milliseconds()); err != nil {
 		return err
 	}
 	rows, err := s.db.Query(ctx, `SELECT seq, size, root, created_at FROM ex_epochs WHERE ledger_index = -1 ORDER BY seq LIMIT 64`)
@@ -785,7 +788,7 @@ func (s *Service) appendPending(ctx context.Context) error {
 	for _, e := range eps {
 		// Claimed first (ledger_index -2), so that of several processes'
 		// pumps (replicas) one anchors each epoch.
-		res, err := s.db.Exec(ctx, `UPDATE ex_epochs SET ledger_index = -2 WHERE seq = ? AND ledger_index = -1`, e.seq)
+		res, err := s.db.Exec(ctx, `UPDATE ex_epochs SET ledger_index = -2, claimed_at = ? WHERE seq = ? AND ledger_index = -1`, s.nowMs(), e.seq)
 		if err != nil {
 			return err
 		}
