@@ -238,6 +238,17 @@ func TestFederation(t *testing.T) {
 	// township's freshly signed requests are refused there, and so are its
 	// staff's queries through it; the county may invite it again.
 	countyAdmin := county.Login(t, "sysadmin")
+	// The resources the township holds, as the county and the city list them.
+	held := func(e *apptest.Env) int {
+		var cat struct {
+			Items []struct{ Code, Node string }
+		}
+		e.Login(t, "mzstaff").Do("GET", "/api/v1/exchange/resources?node=320508018&pageSize=100", nil).JSON(&cat)
+		return len(cat.Items)
+	}
+	if held(county) == 0 || held(city) == 0 {
+		t.Fatalf("before the revocation the county lists %d and the city %d of the township's resources", held(county), held(city))
+	}
 	if r := countyAdmin.Do("POST", "/api/v1/exchange/nodes/320508018/revoke", map[string]any{"reason": ""}); r.Status != 422 || !strings.Contains(string(r.Body), "reason") {
 		t.Fatalf("revocation without a reason: %d %s", r.Status, r.Body)
 	}
@@ -259,6 +270,17 @@ func TestFederation(t *testing.T) {
 	countyAdmin.Do("GET", "/api/v1/exchange/nodes", nil).JSON(&nodes)
 	if len(nodes.Children) != 1 || nodes.Children[0].Status != "revoked" {
 		t.Fatalf("children after revocation: %+v", nodes.Children)
+	}
+	// The township's resources leave the county's catalog at once, and the
+	// city's at the county's next sync.
+	if n := held(county); n != 0 {
+		t.Fatalf("the county still lists %d resources of the revoked township", n)
+	}
+	if r := countyAdmin.Do("POST", "/api/v1/exchange/nodes/sync", nil); r.Status != 200 {
+		t.Fatalf("county sync: %d %s", r.Status, r.Body)
+	}
+	if n := held(city); n != 0 {
+		t.Fatalf("the city still lists %d resources of the revoked township after the county's sync", n)
 	}
 	if r := countyAdmin.Do("POST", "/api/v1/exchange/nodes/invitations", map[string]any{"id": "320508018", "name": "平江街道节点", "level": "township"}); r.Status != 200 {
 		t.Fatalf("inviting a revoked node again: %d %s", r.Status, r.Body)

@@ -272,6 +272,13 @@ func (c *resourceCache) drop(id string) {
 	c.mu.Unlock()
 }
 
+// clear drops every entry (a change to many resources at once).
+func (c *resourceCache) clear() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}
+
 const cacheFor = time.Second
 
 // resource returns a resource by id or code, from the cache when fresh.

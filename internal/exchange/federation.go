@@ -260,6 +260,13 @@ func (s *Service) RevokeNode(ctx context.Context, id string, in NodeRevocation) 
 		if _, err := s.db.Exec(ctx, `UPDATE ex_nodes SET status = 'revoked', updated_at = ? WHERE id = ?`, n.UpdatedAt, id); err != nil {
 			return err
 		}
+		// Its resources, and those reached through it, leave the catalog
+		// here, and so leave the neighbours' at their next sync.
+		if _, err := s.db.Exec(ctx, `UPDATE ex_resources SET status = 'retired' WHERE status = 'published' AND node <> ''
+			AND (node = ? OR node IN (SELECT id FROM ex_nodes WHERE via = ?))`, id, id); err != nil {
+			return err
+		}
+		s.resources.clear()
 		return s.evidence(ctx, p, "exchange.node.revoke", "node:"+id, "", "", map[string]any{"node": n, "reason": in.Reason})
 	})
 	if err != nil {
@@ -460,8 +467,12 @@ func (s *Service) absorb(ctx context.Context, body catalogBody, via string) (int
 			}
 		}
 		seen := map[string]bool{}
+		revoked, err := s.revokedNodes(ctx)
+		if err != nil {
+			return err
+		}
 		for _, r := range body.Resources {
-			if r.Node == "" || r.Node == s.node.ID {
+			if r.Node == "" || r.Node == s.node.ID || revoked[r.Node] {
 				continue
 			}
 			seen[r.ID] = true
@@ -504,6 +515,37 @@ func (s *Service) absorb(ctx context.Context, body catalogBody, via string) (int
 		return nil
 	})
 	return n, err
+}
+
+// revokedNodes are the nodes revoked here and the nodes reached through
+// them: their resources are not taken into the catalog.
+func (s *Service) revokedNodes(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, via, status FROM ex_nodes`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	via := map[string]string{}
+	out := map[string]bool{}
+	for rows.Next() {
+		var id, v, status string
+		if err := rows.Scan(&id, &v, &status); err != nil {
+			return nil, err
+		}
+		via[id] = v
+		if status == "revoked" {
+			out[id] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for id, v := range via {
+		if out[v] {
+			out[id] = true
+		}
+	}
+	return out, nil
 }
 
 // signing
