@@ -282,6 +282,17 @@ func TestFederation(t *testing.T) {
 	if n := held(city); n != 0 {
 		t.Fatalf("the city still lists %d resources of the revoked township after the county's sync", n)
 	}
+	// The city, which knew the township only through the county, forgets
+	// it at that sync and refuses its signed requests too.
+	city.Login(t, "sysadmin").Do("GET", "/api/v1/exchange/nodes", nil).JSON(&view)
+	for _, n := range view.Known {
+		if n.ID == "320508018" {
+			t.Fatalf("the city still knows the revoked township: %+v", view.Known)
+		}
+	}
+	if st, b := send(city.URL); st != 401 || !strings.Contains(b, "unknown node") {
+		t.Fatalf("the revoked township's request at the city: %d %s", st, b)
+	}
 	if r := countyAdmin.Do("POST", "/api/v1/exchange/nodes/invitations", map[string]any{"id": "320508018", "name": "平江街道节点", "level": "township"}); r.Status != 200 {
 		t.Fatalf("inviting a revoked node again: %d %s", r.Status, r.Body)
 	}

@@ -512,7 +512,15 @@ func (s *Service) absorb(ctx context.Context, body catalogBody, via string) (int
 				return err
 			}
 		}
-		return nil
+		// Nodes learned through this neighbour that it no longer reports
+		// (it revoked them, or they left) are forgotten: their signed
+		// requests are refused here as from an unknown node.
+		args := []any{via, via} // via in the list keeps it from being empty
+		for _, nd := range body.Nodes {
+			args = append(args, nd.ID)
+		}
+		_, err = s.db.Exec(ctx, `DELETE FROM ex_nodes WHERE relation = 'known' AND via = ? AND id NOT IN (?`+strings.Repeat(",?", len(body.Nodes))+`)`, args...)
+		return err
 	})
 	return n, err
 }
