@@ -123,22 +123,31 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Core, err
 		d.Close()
 		return nil, fmt.Errorf("cases: %w", err)
 	}
+	c := &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: g, Registry: reg, Outbox: ob, Ledger: lg, Calendar: cal, Cases: cs}
+	if c.Exchange, err = c.newExchange(); err != nil {
+		cs.Close()
+		d.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// newExchange builds the exchange service on the core's modules, with this
+// node's federation identity when one is configured.
+func (c *Core) newExchange() (*exchange.Service, error) {
 	var node *exchange.NodeIdentity
-	if cfg.NodeID != "" {
-		key, err := exchange.LoadNodeKey(filepath.Join(cfg.DataDir, "keys"))
+	if c.Cfg.NodeID != "" {
+		key, err := exchange.LoadNodeKey(filepath.Join(c.Cfg.DataDir, "keys"))
 		if err != nil {
-			cs.Close()
-			d.Close()
 			return nil, err
 		}
-		node = &exchange.NodeIdentity{ID: cfg.NodeID, Name: cfg.NodeName, Level: cfg.NodeLevel, URL: cfg.PublicURL, Key: key}
+		node = &exchange.NodeIdentity{ID: c.Cfg.NodeID, Name: c.Cfg.NodeName, Level: c.Cfg.NodeLevel, URL: c.Cfg.PublicURL, Key: key}
 		if node.Name == "" {
-			node.Name = cfg.NodeID
+			node.Name = c.Cfg.NodeID
 		}
 	}
-	ex := exchange.New(exchange.Deps{DB: d, Directory: &exchangeDir{ids: ids}, Source: exchangeSource{reg}, Cipher: prof.Fields(),
-		Ledger: exchangeLedger{l: lg}, Events: ob, Calendar: cal.Calendar, Log: log, Node: node})
-	return &Core{Cfg: cfg, Log: log, DB: d, Crypto: prof, Identity: ids, Geo: g, Registry: reg, Outbox: ob, Ledger: lg, Calendar: cal, Cases: cs, Exchange: ex}, nil
+	return exchange.New(exchange.Deps{DB: c.DB, Directory: &exchangeDir{ids: c.Identity}, Source: exchangeSource{c.Registry}, Cipher: c.Crypto.Fields(),
+		Ledger: exchangeLedger{l: c.Ledger}, Events: c.Outbox, Calendar: c.Calendar.Calendar, Log: c.Log, Node: node}), nil
 }
 
 // CheckpointFile is where the ledger keeps a copy of its latest signed
