@@ -544,9 +544,52 @@ type limiter struct {
 
 // rateWindow is this process's lease of a grant's queries in one second.
 type rateWindow struct {
-	sec   int64
-	left  int
+	sec int64
+	leased
+}
+
+// leased is what this process holds of a count kept in the database (a
+// day's quota, a second's rate): it answers from what it leased and, when
+// that is spent, leases more, one lease at a time.
+type leased struct {
+	left  int // leased, not yet used (under limiter.mu)
 	lease sync.Mutex
+}
+
+// take takes n from c, leasing with more(need) when c holds too little;
+// false when even the new lease leaves too little (what it brought stays
+// for smaller takes).
+func (l *limiter) takeLeased(c *leased, n int, more func(need int) (int, error)) (bool, error) {
+	fits := func() bool {
+		if c.left >= n {
+			c.left -= n
+			return true
+		}
+		return false
+	}
+	l.mu.Lock()
+	ok := fits()
+	l.mu.Unlock()
+	if ok {
+		return true, nil
+	}
+	// Whoever waited for the lease looks again.
+	c.lease.Lock()
+	defer c.lease.Unlock()
+	l.mu.Lock()
+	ok, need := fits(), n-c.left
+	l.mu.Unlock()
+	if ok {
+		return true, nil
+	}
+	got, err := more(need)
+	if err != nil {
+		return false, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c.left += got
+	return fits(), nil
 }
 
 type bucket struct {
@@ -556,9 +599,8 @@ type bucket struct {
 
 type dayCount struct {
 	day        string
-	left       int // leased, not yet answered
 	unreported int // answered since the last report to the database
-	lease      sync.Mutex
+	leased
 }
 
 // leaseMax bounds a lease, and leaseParts is the share of the quota a lease
@@ -582,40 +624,14 @@ func (l *limiter) allow(ctx context.Context, s *Service, g *Grant, now time.Time
 		return l.allowLocal(g.ID, g.RateLimit, now), nil
 	}
 	sec := now.Unix()
-	take := func(w *rateWindow) bool {
-		if w.left > 0 {
-			w.left--
-			return true
-		}
-		return false
-	}
 	l.mu.Lock()
 	w := l.windows[g.ID]
 	if w == nil || w.sec != sec {
 		w = &rateWindow{sec: sec}
 		l.windows[g.ID] = w
 	}
-	ok := take(w)
 	l.mu.Unlock()
-	if ok {
-		return true, nil
-	}
-	w.lease.Lock()
-	defer w.lease.Unlock()
-	l.mu.Lock()
-	ok = take(w)
-	l.mu.Unlock()
-	if ok {
-		return true, nil
-	}
-	got, err := s.leaseRate(ctx, g, sec)
-	if err != nil {
-		return false, err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w.left += got
-	return take(w), nil
+	return l.takeLeased(&w.leased, 1, func(int) (int, error) { return s.leaseRate(ctx, g, sec) })
 }
 
 // leaseRate leases queries of the grant's window sec (a share of the rate,
@@ -708,46 +724,31 @@ func (l *limiter) take(ctx context.Context, s *Service, g *Grant, day string, n 
 	}
 	l.mu.Lock()
 	d, stale := l.dayLocked(g.ID, day)
-	fast := d.left >= n
-	if fast {
-		d.left -= n
-		d.unreported += n
-	}
 	l.mu.Unlock()
 	if stale != nil {
 		if err := s.reportQuota(ctx, stale.grant, stale.day, stale.n); err != nil {
 			s.log.Warn("exchange: reporting the previous day's quota use", "grant", stale.grant, "err", err)
 		}
 	}
-	if fast {
-		return true, nil
-	}
-	// One lease at a time per grant and day; whoever waited looks again.
-	d.lease.Lock()
-	defer d.lease.Unlock()
-	l.mu.Lock()
-	if d.left >= n {
-		d.left -= n
+	ok, err := l.takeLeased(&d.leased, n, func(need int) (int, error) {
+		// Each lease also reports what was answered since the last one.
+		l.mu.Lock()
+		report := d.unreported
+		l.mu.Unlock()
+		got, err := s.leaseQuota(ctx, g, day, need, report)
+		if err == nil {
+			l.mu.Lock()
+			d.unreported -= report
+			l.mu.Unlock()
+		}
+		return got, err
+	})
+	if ok {
+		l.mu.Lock()
 		d.unreported += n
 		l.mu.Unlock()
-		return true, nil
 	}
-	need, report := n-d.left, d.unreported
-	l.mu.Unlock()
-	got, err := s.leaseQuota(ctx, g, day, need, report)
-	if err != nil {
-		return false, err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	d.unreported -= report
-	d.left += got
-	if d.left < n {
-		return false, nil
-	}
-	d.left -= n
-	d.unreported += n
-	return true, nil
+	return ok, err
 }
 
 // give returns n records taken for a query that was not answered.
