@@ -613,9 +613,9 @@ func (l *Log) store(ctx context.Context, start, size int64, bundleRows []bundleR
 		return err
 	}
 	defer unlock()
-	tx, err := l.db.SQL().BeginTx(ctx, nil)
+	tx, err := l.db.BeginWrite(ctx)
 	if err != nil {
-		return fmt.Errorf("db: begin: %w", err)
+		return err
 	}
 	// The transaction's statements are closed when it ends; the prepared
 	// statements they derive from stay for the next commit.

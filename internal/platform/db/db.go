@@ -46,7 +46,15 @@ type DB struct {
 	// SQLite allows): waiting here wakes the next writer the moment the
 	// last one commits, where SQLite's busy handler sleeps 1 to 100 ms
 	// between tries. nil on PostgreSQL.
-	wsem    chan struct{}
+	wsem chan struct{}
+	// wconn is the one connection this process writes SQLite on, taken
+	// from the pool at the first write and kept (used only by the holder
+	// of wsem). SQLite drops a connection's page cache of a file whenever
+	// another connection has committed to it; writes spread over the pool
+	// made every write transaction start cold and read its b-tree pages
+	// again (system calls that were a quarter of the CPU of governed
+	// lookups at a fixed rate, docs/PERFORMANCE.md).
+	wconn   *sql.Conn
 	rebinds sync.Map // query text -> rebound text (PostgreSQL only)
 	stopWAL chan struct{}
 	walDone chan struct{}
@@ -168,6 +176,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if n == 0 {
 		n = 8
 	}
+	n++ // the writer's connection
 	sdb.SetMaxOpenConns(n)
 	sdb.SetMaxIdleConns(n)
 	d := &DB{sql: sdb, dialect: SQLite, wsem: make(chan struct{}, 1), stopWAL: make(chan struct{}), walDone: make(chan struct{}), side: side}
@@ -259,6 +268,14 @@ func (d *DB) Close() error {
 			<-d.walDone
 		}
 	}
+	if d.wsem != nil {
+		d.wsem <- struct{}{}
+		if d.wconn != nil {
+			_ = d.wconn.Close()
+			d.wconn = nil
+		}
+		<-d.wsem
+	}
 	return d.sql.Close()
 }
 
@@ -291,9 +308,9 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 		return err
 	}
 	defer unlock()
-	tx, err := d.sql.BeginTx(ctx, nil)
+	tx, err := d.BeginWrite(ctx)
 	if err != nil {
-		return fmt.Errorf("db: begin: %w", err)
+		return err
 	}
 	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
 		_ = tx.Rollback()
@@ -303,6 +320,46 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 		return fmt.Errorf("db: commit: %w", err)
 	}
 	return nil
+}
+
+// BeginWrite begins a write transaction: on SQLite on the process's
+// writer connection, so the caller must hold LockWrites (InTx does both).
+func (d *DB) BeginWrite(ctx context.Context) (*sql.Tx, error) {
+	if d.wsem == nil {
+		tx, err := d.sql.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("db: begin: %w", err)
+		}
+		return tx, nil
+	}
+	c, err := d.writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := c.BeginTx(ctx, nil)
+	if errors.Is(err, sql.ErrConnDone) {
+		// The connection broke (the pool closed it); take another.
+		d.wconn = nil
+		if c, err = d.writer(ctx); err == nil {
+			tx, err = c.BeginTx(ctx, nil)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: begin: %w", err)
+	}
+	return tx, nil
+}
+
+// writer returns the SQLite writer connection; the caller holds wsem.
+func (d *DB) writer(ctx context.Context) (*sql.Conn, error) {
+	if d.wconn == nil {
+		c, err := d.sql.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("db: writer connection: %w", err)
+		}
+		d.wconn = c
+	}
+	return d.wconn, nil
 }
 
 // Exec runs a statement written with ? placeholders.
@@ -316,6 +373,15 @@ func (d *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 			return nil, err
 		}
 		defer unlock()
+		c, err := d.writer(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res, err := c.ExecContext(ctx, query, args...)
+		if errors.Is(err, sql.ErrConnDone) {
+			d.wconn = nil
+		}
+		return res, err
 	}
 	return d.q(ctx).ExecContext(ctx, d.Rebind(query), args...)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -222,5 +223,81 @@ func TestSQLitePageSize(t *testing.T) {
 	defer d.Close()
 	if size, _ := pragmas(d); size != 4096 {
 		t.Fatalf("existing database: page_size %d, want 4096 kept", size)
+	}
+}
+
+// TestSQLiteWriterConnection: every write of the process — InTx, Exec and
+// RowInserter outside a transaction, BeginWrite under LockWrites — goes to
+// one connection, however many readers use the pool meanwhile: SQLite's
+// total_changes() (rows written by this connection) counts all of them.
+func TestSQLiteWriterConnection(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.Open(t, db.SQLite)
+	if _, err := d.Exec(ctx, `CREATE TABLE w (x INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	defer func() { close(stop); readers.Wait() }()
+	for range 32 { // more than the pool's connections: they change hands
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var n int
+				if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM w`).Scan(&n); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	ins := d.RowInserter(`INSERT INTO w (x) VALUES`, 1, 8, "")
+	const rounds = 50
+	for i := range rounds {
+		if err := d.InTx(ctx, func(ctx context.Context) error {
+			_, err := d.Exec(ctx, `INSERT INTO w (x) VALUES (?)`, i)
+			return err
+		}); err != nil {
+			t.Fatalf("InTx, round %d: %v", i, err)
+		}
+		if _, err := d.Exec(ctx, `INSERT INTO w (x) VALUES (?)`, i); err != nil {
+			t.Fatalf("Exec, round %d: %v", i, err)
+		}
+		if err := ins.Insert(ctx, []any{i, i}); err != nil {
+			t.Fatalf("RowInserter, round %d: %v", i, err)
+		}
+		unlock, err := d.LockWrites(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := d.BeginWrite(ctx)
+		if err == nil {
+			if _, err = tx.ExecContext(ctx, `INSERT INTO w (x) VALUES (?)`, i); err == nil {
+				err = tx.Commit()
+			} else {
+				_ = tx.Rollback()
+			}
+		}
+		unlock()
+		if err != nil {
+			t.Fatalf("BeginWrite, round %d: %v", i, err)
+		}
+	}
+	var rows, mine int
+	if err := d.InTx(ctx, func(ctx context.Context) error {
+		if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM w`).Scan(&rows); err != nil {
+			return err
+		}
+		return d.QueryRow(ctx, `SELECT total_changes()`).Scan(&mine)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 5*rounds || mine != rows {
+		t.Fatalf("%d rows written, %d of them on the writer connection; want %d, all", rows, mine, 5*rounds)
 	}
 }

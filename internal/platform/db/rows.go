@@ -63,19 +63,17 @@ func (in *RowInserter) query(rows int) string {
 }
 
 // Insert writes the rows whose values are args (cols values per row, row
-// after row) in the context's transaction, or in the pool's autocommit
-// mode when there is none.
+// after row) in the context's transaction, or in a transaction of their
+// own when there is none.
 func (in *RowInserter) Insert(ctx context.Context, args []any) error {
 	if len(args)%in.cols != 0 {
 		return fmt.Errorf("db: %d values are not rows of %d columns", len(args), in.cols)
 	}
 	tx, _ := ctx.Value(txKey{}).(*sql.Tx)
 	if tx == nil && in.d.wsem != nil {
-		unlock, err := in.d.LockWrites(ctx)
-		if err != nil {
-			return err
-		}
-		defer unlock()
+		// SQLite: the rows go in on the writer connection, in a
+		// transaction of their own.
+		return in.d.InTx(ctx, func(ctx context.Context) error { return in.Insert(ctx, args) })
 	}
 	for n := len(args) / in.cols; n > 0; {
 		rows := min(in.maxRows, n)
