@@ -256,8 +256,9 @@ func (j *journal) rotate(gen int64) error {
 }
 
 // append writes the records in one write and returns the position after
-// each.
-func (j *journal) append(records [][]byte) ([]journalPos, error) {
+// each; then, if not nil, runs with the positions before the next append
+// begins (so that what it queues is in journal order).
+func (j *journal) append(records [][]byte, then func(ends []journalPos)) ([]journalPos, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
@@ -286,6 +287,9 @@ func (j *journal) append(records [][]byte) ([]journalPos, error) {
 		return nil, fmt.Errorf("access journal: %w", err)
 	}
 	j.size += int64(n)
+	if then != nil {
+		then(ends)
+	}
 	return ends, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -35,11 +36,50 @@ func appendRecs(t *testing.T, j *journal, recs ...string) []journalPos {
 	for i, r := range recs {
 		bs[i] = []byte(r)
 	}
-	ends, err := j.append(bs)
+	ends, err := j.append(bs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ends
+}
+
+// TestJournalAppendOrder: what an append's callback queues is in journal
+// order even when many goroutines append at once (the ingester marks the
+// journal position of the last record it moved in, so a record queued
+// after one that follows it in the journal would be skipped at a replay).
+func TestJournalAppendOrder(t *testing.T) {
+	j, _, _ := replayAll(t, t.TempDir(), journalPos{})
+	defer j.close()
+	j.max = 4096 // rotate often: positions cross files
+	var mu sync.Mutex
+	var queued []journalPos
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := range 200 {
+				if _, err := j.append([][]byte{[]byte(fmt.Sprintf("w%d-%d", w, i))}, func(ends []journalPos) {
+					mu.Lock()
+					queued = append(queued, ends...)
+					mu.Unlock()
+				}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(queued) != 16*200 {
+		t.Fatalf("%d records queued, want %d", len(queued), 16*200)
+	}
+	for i := 1; i < len(queued); i++ {
+		if !queued[i-1].before(queued[i]) {
+			t.Fatalf("queued out of journal order at %d: %v then %v", i, queued[i-1], queued[i])
+		}
+	}
+	if queued[len(queued)-1].gen == queued[0].gen {
+		t.Fatal("the appends never crossed into a new file")
+	}
 }
 
 // TestJournalReplay: records come back in order after a restart, from any

@@ -19,21 +19,21 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
 )
 
-// Accesses are recorded in batches. Every query's record (granted or
-// refused) is queued to one recorder goroutine, which writes all queued
-// records at once, and the query returns only after that write, so an
-// answered query is always on record. Without a journal (PostgreSQL) the
-// write is one transaction of the access rows with their leaf hashes and a
-// batch row. With the access journal (SQLite, see journal.go) it is one
-// append to the journal file, and an ingester moves the journaled records
-// into the same rows in the background, up to maxBatch per transaction;
-// whatever reads the access tables first waits for the records appended
-// before it (sync). A pump then gathers the batches committed in
-// the last quarter of a second or so into an epoch and appends one ledger
-// entry per epoch whose payload hash is the RFC 6962 Merkle root (the
-// ledger's hash) over the epoch's access leaves, in access order. An access
-// is proved by its audit path in its epoch plus the ledger's inclusion
-// proof of the epoch's entry.
+// Accesses are recorded in batches, and a query returns only after its
+// record is written, so an answered query is always on record. Without a
+// journal (PostgreSQL by default) every query's record (granted or refused)
+// is queued to one recorder goroutine, which writes all queued records at
+// once in one transaction of the access rows with their leaf hashes and a
+// batch row. With the access journal (SQLite, see journal.go) the query
+// appends its own record to the journal file, and an ingester moves the
+// journaled records into the same rows in the background, gathered into
+// batches of up to maxBatch per transaction; whatever reads the access
+// tables first waits for the records appended before it (sync). A pump
+// then gathers the batches committed in the last quarter of a second or so
+// into an epoch and appends one ledger entry per epoch whose payload hash
+// is the RFC 6962 Merkle root (the ledger's hash) over the epoch's access
+// leaves, in access order. An access is proved by its audit path in its
+// epoch plus the ledger's inclusion proof of the epoch's entry.
 
 // maxBatch bounds one batch.
 const maxBatch = 4096
@@ -307,9 +307,26 @@ func (r *recorder) ingestOnce() int {
 	return len(take)
 }
 
-// record queues an access and waits until it is committed; it returns the
-// access id.
+// record writes an access (appends it to the journal, or queues it for the
+// recorder and waits until its batch is committed); it returns the access
+// id.
 func (r *recorder) record(ctx context.Context, b *accessBody) (string, error) {
+	if j := r.j.Load(); j != nil {
+		// With the journal the record is one small write, made by the
+		// caller itself: handing it to the recorder goroutine and waking
+		// the caller again took two trips through the scheduler, which
+		// cost more than the write (docs/PERFORMANCE.md, session 9).
+		select {
+		case <-r.stop:
+			return "", errs.Unavailable("access log", errors.New("shutting down"))
+		default:
+		}
+		if err := r.journal(j, []*accessBody{b}, [][]byte{canonical(b)}); err != nil {
+			r.s.log.Error("exchange: access journal append failed", "err", err)
+			return "", err
+		}
+		return b.ID, nil
+	}
 	pa := pendingAccess{body: b, done: make(chan error, 1)}
 	select {
 	case r.queue <- pa:
@@ -399,17 +416,8 @@ func (r *recorder) write(batch []pendingAccess) {
 		bodies[i], data[i] = pa.body, canonical(pa.body)
 	}
 	if j := r.j.Load(); j != nil {
-		r.throttle()
-		ends, err := j.append(data)
-		if err == nil {
-			r.imu.Lock()
-			for i := range batch {
-				r.inq = append(r.inq, journaled{body: bodies[i], data: data[i], end: ends[i]})
-			}
-			r.appended += int64(len(batch))
-			r.imu.Unlock()
-			r.kickIngest()
-		} else {
+		err := r.journal(j, bodies, data)
+		if err != nil {
 			r.s.log.Error("exchange: access journal append failed", "records", len(batch), "err", err)
 		}
 		for _, pa := range batch {
@@ -426,6 +434,23 @@ func (r *recorder) write(batch []pendingAccess) {
 		return
 	}
 	r.written(id, bodies)
+}
+
+// journal appends records to the journal and queues them to be moved in.
+func (r *recorder) journal(j *journal, bodies []*accessBody, data [][]byte) error {
+	r.throttle()
+	_, err := j.append(data, func(ends []journalPos) {
+		r.imu.Lock()
+		for i := range bodies {
+			r.inq = append(r.inq, journaled{body: bodies[i], data: data[i], end: ends[i]})
+		}
+		r.appended += int64(len(bodies))
+		r.imu.Unlock()
+	})
+	if err == nil {
+		r.kickIngest()
+	}
+	return err
 }
 
 // written passes a committed batch on: the pump is woken and the tracker
