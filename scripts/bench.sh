@@ -305,8 +305,9 @@ if [ "$GOBENCH" = 1 ]; then
     go test -run '^$' -bench 'HeldOut|Predict' ./internal/cases/classify/ 2>&1); then
     GO_FAIL=1; NOTES+=("The cases Go benchmarks FAILED (output below)."); log "cases benchmarks failed"
   fi
-  log "== go benchmarks: exchange (governed single-key lookups vs plain reads, quality rules)"
-  if ! GO_EXCHANGE=$(SHUZHI_TEST_PG=${pg_admin:-${SHUZHI_TEST_PG:-}} go test -run '^$' -bench 'ExchangeLookup' -benchtime "${BENCH_EXCHANGE:-50000}x" -timeout 30m ./internal/app/ 2>&1 | grep -v 'level=' &&
+  log "== go benchmarks: exchange (governed single-key lookups vs plain reads, quality rules; the cores' own stalls first)"
+  if ! GO_EXCHANGE=$(go test -run '^$' -bench CoreStalls -benchtime 1000x ./bench/machine/ 2>&1 &&
+    SHUZHI_TEST_PG=${pg_admin:-${SHUZHI_TEST_PG:-}} go test -run '^$' -bench 'ExchangeLookup' -benchtime "${BENCH_EXCHANGE:-50000}x" -timeout 30m ./internal/app/ 2>&1 | grep -v 'level=' &&
     go test -run '^$' -bench 'Evaluate' ./internal/exchange/quality/ 2>&1); then
     GO_FAIL=1; NOTES+=("The exchange Go benchmarks FAILED (output below)."); log "exchange benchmarks failed"
   fi
