@@ -284,6 +284,9 @@ func (d *DB) Ping(ctx context.Context) error { return d.sql.PingContext(ctx) }
 
 type txKey struct{}
 
+// connKey carries the connection of InTx's transaction (PostgreSQL).
+type connKey struct{}
+
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -308,8 +311,24 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 		return err
 	}
 	defer unlock()
-	tx, err := d.BeginWrite(ctx)
-	if err != nil {
+	var tx *sql.Tx
+	if d.dialect == Postgres {
+		// On a connection of its own, kept in the context, so that a
+		// RowInserter can COPY on the transaction's connection.
+		c, err := d.sql.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("db: begin: %w", err)
+		}
+		if tx, err = c.BeginTx(ctx, nil); err != nil {
+			c.Close()
+			return fmt.Errorf("db: begin: %w", err)
+		}
+		defer func() {
+			_ = tx.Rollback() // after a panic in fn; sql.ErrTxDone otherwise
+			c.Close()
+		}()
+		ctx = context.WithValue(ctx, connKey{}, c)
+	} else if tx, err = d.BeginWrite(ctx); err != nil {
 		return err
 	}
 	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {

@@ -301,3 +301,75 @@ func TestSQLiteWriterConnection(t *testing.T) {
 		t.Fatalf("%d rows written, %d of them on the writer connection; want %d, all", rows, mine, 5*rounds)
 	}
 }
+
+// TestCopyInto: on PostgreSQL an inserter with CopyInto writes batches of
+// rows inside InTx by COPY (a rule on INSERT, which COPY does not fire,
+// tells which way rows went), small batches and rows outside a
+// transaction by INSERT; a duplicate key in a COPY is a unique violation
+// and nothing of its transaction stays. SQLite writes them all by INSERT.
+func TestCopyInto(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, nil, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		pg := d.Dialect() == db.Postgres
+		for _, q := range []string{`CREATE TABLE t (k BIGINT PRIMARY KEY, v TEXT NOT NULL, n INTEGER NOT NULL)`, `CREATE TABLE t_log (k BIGINT NOT NULL)`} {
+			if _, err := d.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if pg {
+			if _, err := d.Exec(ctx, `CREATE RULE t_inserted AS ON INSERT TO t DO ALSO INSERT INTO t_log VALUES (NEW.k)`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ins := d.RowInserter(`INSERT INTO t (k, v, n) VALUES`, 3, 64, "").CopyInto("t", "k", "v", "n")
+		rows := func(from, n int) []any {
+			var a []any
+			for k := from; k < from+n; k++ {
+				a = append(a, int64(k), fmt.Sprintf("值%d", k), k%7)
+			}
+			return a
+		}
+		counts := func() (rows, logged int) {
+			t.Helper()
+			if err := d.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM t), (SELECT COUNT(*) FROM t_log)`).Scan(&rows, &logged); err != nil {
+				t.Fatal(err)
+			}
+			return rows, logged
+		}
+		inTx := func(a []any) error {
+			return d.InTx(ctx, func(ctx context.Context) error { return ins.Insert(ctx, a) })
+		}
+		if err := inTx(rows(0, 100)); err != nil {
+			t.Fatal(err)
+		}
+		wantLog := 0 // COPY does not fire the rule (and SQLite has none)
+		if n, logged := counts(); n != 100 || logged != wantLog {
+			t.Fatalf("after 100 rows in a transaction: %d rows, %d by INSERT; want 100, %d", n, logged, wantLog)
+		}
+		var v string
+		var m int
+		if err := d.QueryRow(ctx, `SELECT v, n FROM t WHERE k = 99`).Scan(&v, &m); err != nil || v != "值99" || m != 99%7 {
+			t.Fatalf("row 99 = %q, %d, %v", v, m, err)
+		}
+		if err := inTx(rows(100, 5)); err != nil { // fewer than COPY is worth
+			t.Fatal(err)
+		}
+		if err := ins.Insert(ctx, rows(105, 40)); err != nil { // outside a transaction
+			t.Fatal(err)
+		}
+		if pg {
+			wantLog = 45
+		}
+		if n, logged := counts(); n != 145 || logged != wantLog {
+			t.Fatalf("after 5 more in a transaction and 40 outside: %d rows, %d by INSERT; want 145, %d", n, logged, wantLog)
+		}
+		err := inTx(rows(140, 40)) // 140..144 exist
+		if !db.IsUniqueViolation(err) {
+			t.Fatalf("a duplicate key: %v, want a unique violation", err)
+		}
+		if n, _ := counts(); n != 145 {
+			t.Fatalf("%d rows after the failed transaction, want 145", n)
+		}
+	})
+}

@@ -7,6 +7,9 @@ import (
 	"math/bits"
 	"strings"
 	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // RowInserter writes many rows of one shape with multi-row INSERTs that are
@@ -23,8 +26,30 @@ type RowInserter struct {
 	cols    int
 	maxRows int // a power of two
 
+	// PostgreSQL: the table and columns for COPY (CopyInto), else empty.
+	copyTable string
+	copyCols  []string
+
 	mu      sync.Mutex
 	queries map[int]string // rows -> statement text, built once
+}
+
+// copyMin is the fewest rows that go by COPY: below it the statement is
+// cheaper than COPY's extra round trip (pgx describes the columns first).
+const copyMin = 32
+
+// CopyInto makes the inserter write batches of rows inside a transaction
+// (InTx) on PostgreSQL with COPY into table (cols, in the order of the
+// statement's columns) instead of INSERT statements: measured on this
+// machine, 10-13 µs of CPU (client and server) per row of the access log
+// against 19-22 µs. Only for inserters without a tail (COPY has no ON
+// CONFLICT); SQLite ignores it.
+func (in *RowInserter) CopyInto(table string, cols ...string) *RowInserter {
+	if in.tail != "" || len(cols) != in.cols {
+		panic("db: CopyInto needs the inserter's columns and no tail")
+	}
+	in.copyTable, in.copyCols = table, cols
+	return in
 }
 
 // RowInserter returns an inserter for statements "head (?,..),(?,..) tail"
@@ -70,6 +95,9 @@ func (in *RowInserter) Insert(ctx context.Context, args []any) error {
 		return fmt.Errorf("db: %d values are not rows of %d columns", len(args), in.cols)
 	}
 	tx, _ := ctx.Value(txKey{}).(*sql.Tx)
+	if c, ok := ctx.Value(connKey{}).(*sql.Conn); ok && tx != nil && in.copyTable != "" && len(args)/in.cols >= copyMin {
+		return in.copy(ctx, c, args)
+	}
 	if tx == nil && in.d.wsem != nil {
 		// SQLite: the rows go in on the writer connection, in a
 		// transaction of their own.
@@ -99,4 +127,20 @@ func (in *RowInserter) Insert(ctx context.Context, args []any) error {
 		n -= rows
 	}
 	return nil
+}
+
+// copy writes the rows with COPY on the transaction's connection.
+func (in *RowInserter) copy(ctx context.Context, c *sql.Conn, args []any) error {
+	rows := make([][]any, len(args)/in.cols)
+	for i := range rows {
+		rows[i] = args[i*in.cols : (i+1)*in.cols : (i+1)*in.cols]
+	}
+	return c.Raw(func(dc any) error {
+		pc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("db: COPY needs a pgx connection, not %T", dc)
+		}
+		_, err := pc.Conn().CopyFrom(ctx, pgx.Identifier{in.copyTable}, in.copyCols, pgx.CopyFromRows(rows))
+		return err
+	})
 }
