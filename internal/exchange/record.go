@@ -486,8 +486,8 @@ func newInserters(d *db.DB) inserters {
 	return inserters{
 		access: d.RowInserter(`INSERT INTO ex_access (seq, id, at, batch_id, leaf, leaf_hash, body, resource_id, grant_id, consumer_org, outcome, records) VALUES`, accessCols, chunk, "").
 			CopyInto("ex_access", "seq", "id", "at", "batch_id", "leaf", "leaf_hash", "body", "resource_id", "grant_id", "consumer_org", "outcome", "records"),
-		batch:  d.RowInserter(`INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES`, 5, 1, ""),
-		mark:   d.RowInserter(`INSERT INTO ex_journals (journal, gen, off) VALUES`, 3, 1, `ON CONFLICT (journal) DO UPDATE SET gen = excluded.gen, off = excluded.off`),
+		batch: d.RowInserter(`INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES`, 5, 1, ""),
+		mark:  d.RowInserter(`INSERT INTO ex_journals (journal, gen, off) VALUES`, 3, 1, `ON CONFLICT (journal) DO UPDATE SET gen = excluded.gen, off = excluded.off`),
 	}
 }
 
