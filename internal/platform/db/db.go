@@ -52,8 +52,8 @@ type DB struct {
 	// of wsem). SQLite drops a connection's page cache of a file whenever
 	// another connection has committed to it; writes spread over the pool
 	// made every write transaction start cold and read its b-tree pages
-	// again (system calls that were a quarter of the CPU of governed
-	// lookups at a fixed rate, docs/PERFORMANCE.md).
+	// again (~8 % of the CPU of a governed exchange lookup,
+	// docs/PERFORMANCE.md, session 9).
 	wconn   *sql.Conn
 	rebinds sync.Map // query text -> rebound text (PostgreSQL only)
 	stopWAL chan struct{}

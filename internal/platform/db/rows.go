@@ -34,8 +34,9 @@ type RowInserter struct {
 	queries map[int]string // rows -> statement text, built once
 }
 
-// copyMin is the fewest rows that go by COPY: below it the statement is
-// cheaper than COPY's extra round trip (pgx describes the columns first).
+// copyMin is the fewest rows that go by COPY: COPY costs an extra round
+// trip (pgx describes the columns first), not worth it for a few rows (a
+// judgement, not measured; the access log's batches are hundreds).
 const copyMin = 32
 
 // CopyInto makes the inserter write batches of rows inside a transaction
