@@ -415,16 +415,8 @@ func (r *recorder) write(batch []pendingAccess) {
 	for i, pa := range batch {
 		bodies[i], data[i] = pa.body, canonical(pa.body)
 	}
-	if j := r.j.Load(); j != nil {
-		err := r.journal(j, bodies, data)
-		if err != nil {
-			r.s.log.Error("exchange: access journal append failed", "records", len(batch), "err", err)
-		}
-		for _, pa := range batch {
-			pa.done <- err
-		}
-		return
-	}
+	// With the journal, queries append their records themselves (record);
+	// what reaches the queue is written here.
 	id, err := r.writeBatch(bodies, data, nil)
 	for _, pa := range batch {
 		pa.done <- err
