@@ -10,9 +10,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/shuzhi-gov/shuzhi/internal/cases"
@@ -68,6 +70,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Core, err
 	if cfg.GCPercent > 0 && os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(cfg.GCPercent)
 	}
+	setProcs(cfg.ExtraProcs)
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
@@ -260,4 +263,24 @@ func OpenStore(ctx context.Context, cfg *config.Config) (*db.DB, *crypto.Profile
 		return nil, nil, err
 	}
 	return d, prof, nil
+}
+
+// defaultProcs is GOMAXPROCS as the runtime chose it, read before this
+// process first changes it (Open may run more than once, e.g. in tests).
+var defaultProcs = sync.OnceValue(func() int { return runtime.GOMAXPROCS(0) })
+
+// setProcs sets GOMAXPROCS to the runtime's default plus extra, unless the
+// GOMAXPROCS variable says otherwise. A goroutine in a blocking system call
+// (an fsync in SQLite's WAL checkpoint takes 5-20 ms on a virtual disk)
+// keeps its P until the runtime's monitor hands it off, which can take up
+// to two of its ticks of up to 10 ms each; with 2 CPUs that leaves one P
+// for everything else meanwhile (docs/PERFORMANCE.md, "Session 10").
+func setProcs(extra int) {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	n := defaultProcs() + extra
+	if runtime.GOMAXPROCS(0) != n {
+		runtime.GOMAXPROCS(n)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/metrics"
 	"slices"
 	"strconv"
@@ -65,6 +66,7 @@ func BenchmarkExchangeLookup(b *testing.B) {
 	for _, su := range exchangeSetups {
 		b.Run(su.name, func(b *testing.B) {
 			e := apptest.Start(b, su.backend, su.flags...)
+			procs := runtime.GOMAXPROCS(0) // as the server set it (extra-procs)
 			ctx := context.Background()
 			var mz string
 			if err := e.Server.DB.QueryRow(ctx, `SELECT id FROM orgs WHERE name = ?`, "姑苏区民政局").Scan(&mz); err != nil {
@@ -180,9 +182,9 @@ func BenchmarkExchangeLookup(b *testing.B) {
 				name string
 				fn   func(int) error
 			}{{"plain", plain}, {"governed", governed}, {"governed-http", overHTTP}} {
-				b.Run(m.name, func(b *testing.B) { drive(b, conc, m.fn, drain) })
+				b.Run(m.name, func(b *testing.B) { serverProcs(b, procs); drive(b, conc, m.fn, drain) })
 				if rate > 0 {
-					b.Run(m.name+"-at-rate", func(b *testing.B) { driveAt(b, rate, m.fn, drain) })
+					b.Run(m.name+"-at-rate", func(b *testing.B) { serverProcs(b, procs); driveAt(b, rate, m.fn, drain) })
 				}
 			}
 		})
@@ -234,6 +236,16 @@ func drive(b *testing.B, conc int, fn func(int) error, drain func() error) {
 	// deferred work included) per lookup: the cost, steadier than the
 	// rate when other work shares the machine.
 	b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(b.N), "cpu-us/op")
+	// What ran (serverProcs), which the name's -N suffix need not say.
+	b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
+}
+
+// serverProcs runs a leaf benchmark with the server's GOMAXPROCS: the
+// testing package sets it from -cpu before each leaf, over what the server
+// chose at its start.
+func serverProcs(b *testing.B, procs int) {
+	prev := runtime.GOMAXPROCS(procs)
+	b.Cleanup(func() { runtime.GOMAXPROCS(prev) })
 }
 
 // driveAt offers b.N calls at rate per second (open loop) from a pool of
@@ -293,6 +305,8 @@ func driveAt(b *testing.B, rate int, fn func(int) error, drain func() error) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(failed.Load()), "failed")
 	b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(b.N), "cpu-us/op")
+	// What ran (serverProcs), which the name's -N suffix need not say.
+	b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
 	// How long goroutines of this process stood runnable before they got a
 	// core during the run (the runtime's histogram; bucket upper bounds).
 	b.ReportMetric(sched(0.999)*1000, "sched-p999-ms")

@@ -43,6 +43,7 @@ type Config struct {
 	NodeLevel       string
 	PublicURL       string
 	GCPercent       int
+	ExtraProcs      int
 	ExchangeJournal string
 	ConfigFile      string
 }
@@ -142,6 +143,7 @@ var Settings = []Setting{
 	{"node-level", "county", "this node's level: province, city, county or township", str(func(c *Config) *string { return &c.NodeLevel })},
 	{"public-url", "", "URL other nodes reach this one at (default: http://<listen address>)", str(func(c *Config) *string { return &c.PublicURL })},
 	{"gc-percent", "400", "the Go garbage collector's target (GOGC) for this process: 400 trades some memory for fewer collections, which otherwise steal one of two cores under load; 0 keeps the runtime's default", integer(func(c *Config) *int { return &c.GCPercent })},
+	{"extra-procs", "1", "Go processors beyond the CPUs the runtime would use (GOMAXPROCS = its default + this; the GOMAXPROCS variable wins): a goroutine blocked in a file sync (SQLite's WAL checkpoint, a journal's fsync) keeps its processor until the runtime takes it back, up to ~20 ms, and with 2 CPUs that halves the cores serving requests meanwhile; 0 keeps the runtime's default", integer(func(c *Config) *int { return &c.ExtraProcs })},
 	{"exchange-journal", "auto", "answer governed queries once their access record is in a local journal file, moved into the database behind: on, off, or auto (on with SQLite, off with PostgreSQL; with PostgreSQL, on needs a data directory that outlives the process, see docs/EXCHANGE.md)", str(func(c *Config) *string { return &c.ExchangeJournal })},
 	{"secure-cookies", "false", "mark cookies Secure (set when served over HTTPS)", boolean(func(c *Config) *bool { return &c.SecureCookies })},
 }
@@ -247,6 +249,9 @@ func (c *Config) Validate() error {
 	case "auto", "on", "off":
 	default:
 		return fmt.Errorf("exchange-journal: must be auto, on or off, got %q", c.ExchangeJournal)
+	}
+	if c.ExtraProcs < 0 || c.ExtraProcs > 64 {
+		return fmt.Errorf("extra-procs: must be 0..64, got %d", c.ExtraProcs)
 	}
 	if c.NATSPort < 0 || c.NATSPort > 65535 {
 		return fmt.Errorf("nats-port: must be 0..65535")

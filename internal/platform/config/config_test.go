@@ -28,6 +28,9 @@ func TestDefaults(t *testing.T) {
 	if c.JSMaxMemory != 64<<20 || c.JSMaxStore != 1<<30 {
 		t.Fatalf("JetStream limits = %d %d", c.JSMaxMemory, c.JSMaxStore)
 	}
+	if c.ExtraProcs != 1 || c.GCPercent != 400 {
+		t.Fatalf("extra-procs %d, gc-percent %d", c.ExtraProcs, c.GCPercent)
+	}
 }
 
 func TestPrecedence(t *testing.T) {
@@ -63,6 +66,7 @@ func TestRejects(t *testing.T) {
 		{"demo size out of range", []string{"--demo-size", "10"}, "demo-size"},
 		{"db not postgres", []string{"--db", "mysql://x"}, "db"},
 		{"bad duration", []string{"--session-ttl", "-1h"}, "session-ttl"},
+		{"negative extra procs", []string{"--extra-procs", "-1"}, "extra-procs"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
