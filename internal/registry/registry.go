@@ -200,7 +200,9 @@ func (s *Service) decrypt(enc, ad string) (string, error) {
 // blind is the hex blind index of a value (equality lookups of encrypted
 // identifiers, and the salted reference used for a person on the ledger).
 func (s *Service) blind(kind, value string) string {
-	return hex.EncodeToString(s.cipher.Blind([]byte(kind + ":" + value)))[:40]
+	in := make([]byte, 0, len(kind)+1+len(value))
+	in = append(append(append(in, kind...), ':'), value...)
+	return hex.EncodeToString(s.cipher.Blind(in)[:20]) // 40 hex digits
 }
 
 // PersonRef is the salted reference of a person on the ledger and in the

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -512,6 +513,47 @@ func TestBlind(t *testing.T) {
 			}
 			if bytes.Equal(f.Blind(nil), f.Blind([]byte{0})) {
 				t.Error("empty and NUL give equal indexes")
+			}
+		})
+	}
+}
+
+// TestBlindPooled: the pooled HMACs give the pinned index however often
+// they are reused, from many goroutines, interleaved with other values, and
+// AppendBlind keeps what dst held.
+func TestBlindPooled(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ profile, blind string }{{ProfileIntl, intlBlind}, {ProfileGM, gmBlind}} {
+		t.Run(tc.profile, func(t *testing.T) {
+			t.Parallel()
+			f, err := newFieldCipher(tc.profile, fixedMaster)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := hex.EncodeToString(f.Blind([]byte("110101199003077771")))
+			var wg sync.WaitGroup
+			errc := make(chan string, 8)
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 300 {
+						v, want := "11010119900307777X", tc.blind
+						if i%3 == 1 {
+							v, want = "110101199003077771", other
+						}
+						got := f.AppendBlind([]byte("p:"), []byte(v))
+						if string(got[:2]) != "p:" || hex.EncodeToString(got[2:]) != want {
+							errc <- fmt.Sprintf("AppendBlind(p:, %s) = %x, want p: then %s", v, got, want)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errc)
+			for e := range errc {
+				t.Error(e)
 			}
 		})
 	}

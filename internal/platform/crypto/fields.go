@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"sync"
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/sm4"
@@ -51,6 +52,7 @@ type FieldCipher struct {
 	aead     cipher.AEAD
 	newHash  func() hash.Hash
 	blindKey []byte
+	blinds   sync.Pool // keyed HMACs for Blind, reset after use
 }
 
 func newFieldCipher(profile string, master []byte) (*FieldCipher, error) {
@@ -139,7 +141,20 @@ func (f *FieldCipher) ad(associatedData []byte) []byte {
 // encryption key). Store it next to the encrypted field and look records up
 // by equality on it. Normalise value first; equal inputs give equal outputs.
 func (f *FieldCipher) Blind(value []byte) []byte {
-	m := hmac.New(f.newHash, f.blindKey)
+	return f.AppendBlind(nil, value)
+}
+
+// AppendBlind appends Blind(value) to dst. The keyed HMACs are pooled: a
+// new one costs its allocations and, for each key, hashing the key's two
+// pads, which its Reset does not repeat.
+func (f *FieldCipher) AppendBlind(dst, value []byte) []byte {
+	m, _ := f.blinds.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(f.newHash, f.blindKey)
+	}
 	m.Write(value)
-	return m.Sum(nil)
+	dst = m.Sum(dst)
+	m.Reset()
+	f.blinds.Put(m)
+	return dst
 }
