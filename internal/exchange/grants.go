@@ -542,18 +542,20 @@ func (s *Service) scanGrant(sc interface{ Scan(...any) error }) (*Grant, error) 
 	return &g, nil
 }
 
-// grant returns a grant by id (cached).
+// grant returns a grant by id (cached). The Grant is the cache's, shared
+// with every other caller: copy it before changing anything in it.
 func (s *Service) grant(ctx context.Context, id string) (*Grant, error) {
 	now := s.now()
 	s.grants.mu.RLock()
 	c, ok := s.grants.m[id]
 	s.grants.mu.RUnlock()
 	if ok && now.Sub(c.at) < cacheFor {
-		g := *c.g
-		if g.Status == "active" && now.UnixMilli() >= g.ExpiresAt {
+		if c.g.Status == "active" && now.UnixMilli() >= c.g.ExpiresAt {
+			g := *c.g // expired since it was cached
 			g.Status = "expired"
+			return &g, nil
 		}
-		return &g, nil
+		return c.g, nil
 	}
 	g, err := s.scanGrant(s.db.QueryRow(ctx, `SELECT `+grantCols+` FROM ex_grants g JOIN ex_resources r ON r.id = g.resource_id WHERE g.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
