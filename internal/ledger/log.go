@@ -672,14 +672,7 @@ func (l *Log) store(ctx context.Context, start, size int64, bundleRows []bundleR
 		}
 		return nil
 	}()
-	if err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", err)
-	}
-	return nil
+	return l.db.EndWrite(tx, err)
 }
 
 type bundleRow struct {

@@ -14,6 +14,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -331,14 +332,46 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	} else if tx, err = d.BeginWrite(ctx); err != nil {
 		return err
 	}
-	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
+	return d.EndWrite(tx, fn(context.WithValue(ctx, txKey{}, tx)))
+}
+
+// EndWrite ends a write transaction from BeginWrite (or InTx's): it commits
+// tx if err is nil, else rolls it back and returns err. On SQLite it then
+// makes sure the writer connection holds no transaction (settleWriter).
+// The caller still holds LockWrites.
+func (d *DB) EndWrite(tx *sql.Tx, err error) error {
+	if err != nil {
 		_ = tx.Rollback()
+		d.settleWriter()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		d.settleWriter()
 		return fmt.Errorf("db: commit: %w", err)
 	}
 	return nil
+}
+
+// settleWriter leaves the SQLite writer connection outside any transaction
+// after a failed one. database/sql marks a transaction done even when
+// SQLite refused its ROLLBACK (an interrupted connection refuses statements
+// until its interrupted statement has ended). A pooled connection would
+// then be dropped (the driver reports it unusable); the writer connection
+// is kept, and every later write would go into a transaction that never
+// ends. So: ROLLBACK once more ("no transaction is active" is the usual
+// answer); if even that fails, the connection is discarded (SQLite rolls
+// back on close) and the next write takes another.
+func (d *DB) settleWriter() {
+	if d.wsem == nil || d.wconn == nil {
+		return
+	}
+	_, err := d.wconn.ExecContext(context.Background(), "ROLLBACK")
+	if err == nil || strings.Contains(err.Error(), "no transaction is active") {
+		return
+	}
+	_ = d.wconn.Raw(func(any) error { return driver.ErrBadConn }) // closes it
+	_ = d.wconn.Close()
+	d.wconn = nil
 }
 
 // BeginWrite begins a write transaction: on SQLite on the process's
@@ -355,12 +388,25 @@ func (d *DB) BeginWrite(ctx context.Context) (*sql.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx, err := c.BeginTx(ctx, nil)
-	if errors.Is(err, sql.ErrConnDone) {
+	// Not bound to ctx: database/sql rolls a transaction back in a goroutine
+	// of its own when the transaction's context ends, and on a connection
+	// that is kept that ROLLBACK can come after the next BEGIN and undo the
+	// next transaction instead. The statements still take ctx (a cancelled
+	// one is interrupted), and EndWrite ends the transaction.
+	txctx := context.WithoutCancel(ctx)
+	tx, err := c.BeginTx(txctx, nil)
+	switch {
+	case errors.Is(err, sql.ErrConnDone):
 		// The connection broke (the pool closed it); take another.
 		d.wconn = nil
 		if c, err = d.writer(ctx); err == nil {
-			tx, err = c.BeginTx(ctx, nil)
+			tx, err = c.BeginTx(txctx, nil)
+		}
+	case err != nil && strings.Contains(err.Error(), "within a transaction"):
+		// A transaction left open on the connection: see settleWriter.
+		d.settleWriter()
+		if c, err = d.writer(ctx); err == nil {
+			tx, err = c.BeginTx(txctx, nil)
 		}
 	}
 	if err != nil {

@@ -373,3 +373,59 @@ func TestCopyInto(t *testing.T) {
 		}
 	})
 }
+
+// TestSQLiteWriterAfterCancel: a write transaction whose context is
+// cancelled while one of its statements runs leaves the writer connection
+// outside any transaction, so that the writes after it commit. (database/sql
+// marks such a transaction done even when SQLite refused its ROLLBACK, and
+// the writer connection, unlike a pooled one, is kept.)
+func TestSQLiteWriterAfterCancel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.Open(t, db.SQLite)
+	if _, err := d.Exec(ctx, `CREATE TABLE c (x INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		t.Helper()
+		var n int
+		if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM c`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i := range 20 {
+		cctx, cancel := context.WithCancel(ctx)
+		err := d.InTx(cctx, func(ctx context.Context) error {
+			if _, err := d.Exec(ctx, `INSERT INTO c (x) VALUES (-1)`); err != nil {
+				return err
+			}
+			// A long statement, cancelled while it runs; its rows are
+			// read on as a caller that has not seen the cancel yet would.
+			rows, err := d.Query(ctx, `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000000) SELECT x FROM n`)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for k := 0; rows.Next(); k++ {
+				if k == 1000+i*37 {
+					cancel()
+				}
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return ctx.Err()
+		})
+		cancel()
+		if err == nil {
+			t.Fatalf("round %d: the cancelled transaction committed", i)
+		}
+		if _, err := d.Exec(ctx, `INSERT INTO c (x) VALUES (?)`, i); err != nil {
+			t.Fatalf("round %d: the write after the cancelled transaction: %v", i, err)
+		}
+		if n := count(); n != i+1 {
+			t.Fatalf("round %d: %d rows visible to other connections, want %d (the writer connection still in a transaction?)", i, n, i+1)
+		}
+	}
+}
