@@ -13,7 +13,8 @@ import (
 	"sync"
 )
 
-// The access journal (SQLite deployments). A query's access record is
+// The access journal (SQLite by default; PostgreSQL with --exchange-journal
+// on). A query's access record is
 // appended to a local file with one write and the query answered; the
 // records are then moved into the access tables (ex_access, ex_batches) in
 // the background, many per transaction, together with the journal position

@@ -24,11 +24,12 @@ import (
 // journal (PostgreSQL by default) every query's record (granted or refused)
 // is queued to one recorder goroutine, which writes all queued records at
 // once in one transaction of the access rows with their leaf hashes and a
-// batch row. With the access journal (SQLite, see journal.go) the query
-// appends its own record to the journal file, and an ingester moves the
-// journaled records into the same rows in the background, gathered into
-// batches of up to maxBatch per transaction; whatever reads the access
-// tables first waits for the records appended before it (sync). A pump
+// batch row. With the access journal (SQLite by default, PostgreSQL with
+// --exchange-journal on; see journal.go) the query appends its own record
+// to the journal file, and an ingester moves the journaled records into
+// the same rows in the background, gathered into batches of up to maxBatch
+// per transaction; whatever reads the access tables first waits for the
+// records appended before it (sync). A pump
 // then gathers the batches committed in the last quarter of a second or so
 // into an epoch and appends one ledger entry per epoch whose payload hash
 // is the RFC 6962 Merkle root (the ledger's hash) over the epoch's access
@@ -321,7 +322,7 @@ func (r *recorder) record(ctx context.Context, b *accessBody) (string, error) {
 			return "", errs.Unavailable("access log", errors.New("shutting down"))
 		default:
 		}
-		if err := r.journal(j, []*accessBody{b}, [][]byte{canonical(b)}); err != nil {
+		if err := r.journal(j, b, canonical(b)); err != nil {
 			r.s.log.Error("exchange: access journal append failed", "err", err)
 			return "", err
 		}
@@ -428,15 +429,13 @@ func (r *recorder) write(batch []pendingAccess) {
 	r.written(id, bodies)
 }
 
-// journal appends records to the journal and queues them to be moved in.
-func (r *recorder) journal(j *journal, bodies []*accessBody, data [][]byte) error {
+// journal appends a record to the journal and queues it to be moved in.
+func (r *recorder) journal(j *journal, b *accessBody, data []byte) error {
 	r.throttle()
-	_, err := j.append(data, func(ends []journalPos) {
+	_, err := j.append([][]byte{data}, func(ends []journalPos) {
 		r.imu.Lock()
-		for i := range bodies {
-			r.inq = append(r.inq, journaled{body: bodies[i], data: data[i], end: ends[i]})
-		}
-		r.appended += int64(len(bodies))
+		r.inq = append(r.inq, journaled{body: b, data: data, end: ends[0]})
+		r.appended++
 		r.imu.Unlock()
 	})
 	if err == nil {

@@ -395,16 +395,14 @@ func (d *DB) BeginWrite(ctx context.Context) (*sql.Tx, error) {
 	// one is interrupted), and EndWrite ends the transaction.
 	txctx := context.WithoutCancel(ctx)
 	tx, err := c.BeginTx(txctx, nil)
-	switch {
-	case errors.Is(err, sql.ErrConnDone):
-		// The connection broke (the pool closed it); take another.
-		d.wconn = nil
-		if c, err = d.writer(ctx); err == nil {
-			tx, err = c.BeginTx(txctx, nil)
+	if errors.Is(err, sql.ErrConnDone) || (err != nil && strings.Contains(err.Error(), "within a transaction")) {
+		// The connection broke (the pool closed it), or a transaction was
+		// left open on it: settle (or drop) it and begin once more.
+		if errors.Is(err, sql.ErrConnDone) {
+			d.wconn = nil
+		} else {
+			d.settleWriter()
 		}
-	case err != nil && strings.Contains(err.Error(), "within a transaction"):
-		// A transaction left open on the connection: see settleWriter.
-		d.settleWriter()
 		if c, err = d.writer(ctx); err == nil {
 			tx, err = c.BeginTx(txctx, nil)
 		}
