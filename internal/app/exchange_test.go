@@ -29,6 +29,7 @@ import (
 	"github.com/shuzhi-gov/shuzhi/internal/platform/authz"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/db"
 	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
+	"github.com/shuzhi-gov/shuzhi/internal/platform/idcode"
 )
 
 type exRequest struct {
@@ -885,6 +886,14 @@ func testWebhook(t *testing.T, e *apptest.Env) {
 		{"idNumber": demo.CitizenIDNumber, "name": "王小明", "level": "城市低保", "amount": 1100, "since": "2024-05-01", "status": "在保"}}})
 	if r.Status != 200 {
 		t.Fatalf("load: %d %s", r.Status, r.Body)
+	}
+	// A bulk query answers in the keys' order, a key given twice twice,
+	// an unknown one counted as missing.
+	unknown := idcode.MakeCitizenID("320508", time.Date(1961, 3, 9, 0, 0, 0, 0, time.UTC), 517)
+	bulk := query(t, ga, map[string]any{"grant": g.GrantID, "keys": []string{demo.CitizenIDNumber, unknown, demo.CitizenIDNumber}})
+	if len(bulk.Records) != 2 || bulk.Missing != 1 || bulk.Records[0]["amount"] != "1100" || bulk.Records[1]["amount"] != "1100" ||
+		bulk.Records[0]["name"] == "王小明" || !strings.HasPrefix(bulk.Records[0]["name"], "王") {
+		t.Fatalf("bulk query: %+v", bulk)
 	}
 	defer func() {
 		select {

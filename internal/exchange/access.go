@@ -335,8 +335,7 @@ func (s *Service) fetch(ctx context.Context, r *Resource, q Query) ([]record, in
 	default:
 		return nil, 0, errs.Invalid("key", "required", "give a key, keys or a filter", "请提供 key、keys 或 filter")
 	}
-	out := make([]record, 0, len(keys))
-	missing := 0
+	nks := make([]string, len(keys))
 	for i, k := range keys {
 		field := "key"
 		if len(q.Keys) > 0 {
@@ -346,6 +345,14 @@ func (s *Service) fetch(ctx context.Context, r *Resource, q Query) ([]record, in
 		if err != nil {
 			return nil, 0, err
 		}
+		nks[i] = nk
+	}
+	if r.Backend == Hosted {
+		return s.fetchHosted(ctx, r, kit, nks)
+	}
+	out := make([]record, 0, len(keys))
+	missing := 0
+	for _, nk := range nks {
 		rec, ok, err := s.lookup(ctx, r, kit, nk)
 		if err != nil {
 			return nil, 0, err
@@ -359,28 +366,49 @@ func (s *Service) fetch(ctx context.Context, r *Resource, q Query) ([]record, in
 	return out, missing, nil
 }
 
-// lookup reads one record by its normalised key from the resource's backend.
+// fetchHosted reads a hosted resource's records by their normalised keys,
+// in the keys' order (a key given twice answers twice).
+func (s *Service) fetchHosted(ctx context.Context, r *Resource, kit Item, nks []string) ([]record, int, error) {
+	rks := make([]string, len(nks))
+	for i, nk := range nks {
+		rks[i] = s.rowKey(kit, nk)
+	}
+	if len(rks) == 1 {
+		row, ok, err := s.rows.one(ctx, r.ID, rks[0])
+		if err != nil || !ok {
+			return nil, 1, err
+		}
+		vals, err := s.openRow(r.ID, rks[0], row.data)
+		if err != nil {
+			return nil, 0, err
+		}
+		return []record{{values: vals, subject: row.subject}}, 0, nil
+	}
+	found, err := s.rows.many(ctx, r.ID, rks)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]record, 0, len(rks))
+	missing := 0
+	for _, rk := range rks {
+		row, ok := found[rk]
+		if !ok {
+			missing++
+			continue
+		}
+		vals, err := s.openRow(r.ID, rk, row.data)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, record{values: vals, subject: row.subject})
+	}
+	return out, missing, nil
+}
+
+// lookup reads one record by its normalised key from a registry or HTTP
+// backend (hosted resources: fetchHosted).
 func (s *Service) lookup(ctx context.Context, r *Resource, kit Item, key string) (record, bool, error) {
 	switch r.Backend {
-	case Hosted:
-		rk := s.rowKey(kit, key)
-		var data, subject string
-		st, err := s.db.Prepared(ctx, `SELECT data, subject FROM ex_rows WHERE resource_id = ? AND rkey = ?`)
-		if err != nil {
-			return record{}, false, err
-		}
-		err = st.QueryRowContext(ctx, r.ID, rk).Scan(&data, &subject)
-		if errors.Is(err, sql.ErrNoRows) {
-			return record{}, false, nil
-		}
-		if err != nil {
-			return record{}, false, err
-		}
-		vals, err := s.openRow(r.ID, rk, data)
-		if err != nil {
-			return record{}, false, err
-		}
-		return record{values: vals, subject: subject}, true, nil
 	case Registry:
 		vals, subject, err := s.source.Lookup(ctx, r.BackendRef, key)
 		if errors.Is(err, errs.ErrNotFound) {

@@ -141,6 +141,7 @@ type Service struct {
 	grants    *grantCache
 	limits    *limiter
 	seen      *replayGuard
+	rows      *rowReader
 	rec       *recorder
 	index     *indexer
 	kickBatch chan struct{}
@@ -164,6 +165,7 @@ func New(d Deps) *Service {
 		cal: d.Calendar, log: d.Log, now: d.Now, http: d.HTTP, node: d.Node,
 		resources: newResourceCache(), grants: newGrantCache(), limits: newLimiter(), seen: newReplayGuard(),
 		kickBatch: make(chan struct{}, 1), kickDeliv: make(chan struct{}, 1)}
+	s.rows = newRowReader(d.DB, readSlots())
 	s.index = newIndexer(s)
 	s.rec = newRecorder(s)
 	return s
