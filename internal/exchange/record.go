@@ -283,10 +283,7 @@ func (r *recorder) ingestOnce() int {
 		bodies[i], data[i] = x.body, x.data
 	}
 	end := take[len(take)-1].end
-	mark := func(ctx context.Context) error {
-		return r.ins.mark.Insert(ctx, []any{r.j.Load().id, end.gen, end.off})
-	}
-	id, err := r.writeBatch(bodies, data, mark)
+	id, err := r.writeBatch(bodies, data, &journalMark{r.j.Load().id, end})
 	if err != nil {
 		r.s.log.Error("exchange: moving journaled accesses in", "records", len(take), "err", err)
 		return -1
@@ -468,7 +465,8 @@ const accessCols = 12
 const chunk = 256
 
 // inserters are the recorder's statements, prepared once (a batch's access
-// rows go in a few multi-row INSERTs, none of them parsed again).
+// rows go in a few multi-row INSERTs, none of them parsed again, or by
+// COPY on PostgreSQL; a small batch there is one statement, pgBatchSQL).
 type inserters struct {
 	access, batch, mark *db.RowInserter
 }
@@ -482,21 +480,28 @@ func newInserters(d *db.DB) inserters {
 	}
 }
 
+// journalMark is how far a journal's records are moved in: written with
+// the batch that reaches it.
+type journalMark struct {
+	journal string
+	end     journalPos
+}
+
 // writeBatch is writeRows, once more with a fresh sequence number if
 // another process took the one this process expected.
-func (r *recorder) writeBatch(bodies []*accessBody, data [][]byte, extra func(ctx context.Context) error) (string, error) {
-	id, err := r.writeRows(bodies, data, extra)
+func (r *recorder) writeBatch(bodies []*accessBody, data [][]byte, mark *journalMark) (string, error) {
+	id, err := r.writeRows(bodies, data, mark)
 	if err != nil && db.IsUniqueViolation(err) {
 		r.resetSeq()
-		id, err = r.writeRows(bodies, data, extra)
+		id, err = r.writeRows(bodies, data, mark)
 	}
 	return id, err
 }
 
 // writeRows writes a batch's access rows (bodies and their canonical
-// encodings) and its root in one transaction, with extra (if any) in the
-// same transaction; it returns the batch id.
-func (r *recorder) writeRows(bodies []*accessBody, data [][]byte, extra func(ctx context.Context) error) (string, error) {
+// encodings) and its root at once, with the journal mark (if any); it
+// returns the batch id.
+func (r *recorder) writeRows(bodies []*accessBody, data [][]byte, mark *journalMark) (string, error) {
 	s := r.s
 	h := s.ledger.Hasher()
 	leaves := make([]merkle.Hash, len(data))
@@ -508,9 +513,13 @@ func (r *recorder) writeRows(bodies []*accessBody, data [][]byte, extra func(ctx
 		return "", err
 	}
 	batchID := newID()
+	pg := s.db.Dialect() == db.Postgres
+	if pg && len(bodies) < pgCopyRows {
+		return batchID, r.writeRowsPG(batchID, root, bodies, data, leaves, mark)
+	}
 	err = s.db.InTx(context.Background(), func(ctx context.Context) error {
 		var seq int64
-		if s.db.Dialect() == db.Postgres {
+		if pg {
 			// The database's sequence numbers the batch, so that replicas
 			// never collide and numbers follow the order batches began.
 			if err := s.db.QueryRow(ctx, `INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES (?, nextval('ex_batches_seq'), ?, ?, ?) RETURNING seq`,
@@ -533,12 +542,62 @@ func (r *recorder) writeRows(bodies []*accessBody, data [][]byte, extra func(ctx
 		if err := r.ins.access.Insert(ctx, args); err != nil {
 			return err
 		}
-		if extra != nil {
-			return extra(ctx)
+		if mark != nil {
+			return r.ins.mark.Insert(ctx, []any{mark.journal, mark.end.gen, mark.end.off})
 		}
 		return nil
 	})
 	return batchID, err
+}
+
+// pgCopyRows is the size from which a batch goes to PostgreSQL as a
+// transaction with its access rows by COPY (RowInserter.CopyInto); a
+// smaller one goes as one statement (pgBatchSQL). Measured on this machine
+// (docs/PERFORMANCE.md, "Exchange", session 11), machine CPU per row of
+// ex_access: 16 rows 35-42 µs as one statement against 51-56 µs in a
+// transaction with COPY, 64 rows 14-15 against 17-20 µs, 256 rows 13-14
+// against 10-12 µs, 1,024 rows 11-16 against 8-12 µs.
+const pgCopyRows = 128
+
+// pgBatchSQL writes a batch in one statement, a single round trip that
+// commits by itself: the batch row numbered by the database's sequence, its
+// access rows from arrays (one per column) and, with the mark, the
+// journal's position (pgBatchMarkSQL). The transaction it replaces for
+// small batches costs four round trips or more (BEGIN, the batch row, the
+// rows, COMMIT), each a wake-up of a server process on the cores the
+// queries need.
+var (
+	pgBatchRow  = `WITH b AS (INSERT INTO ex_batches (id, seq, size, root, created_at) VALUES ($1, nextval('ex_batches_seq'), $2, $3, $4) RETURNING seq)`
+	pgBatchMark = `, m AS (INSERT INTO ex_journals (journal, gen, off) VALUES ($15, $16, $17) ON CONFLICT (journal) DO UPDATE SET gen = excluded.gen, off = excluded.off)`
+	pgBatchRows = fmt.Sprintf(`
+INSERT INTO ex_access (seq, id, at, batch_id, leaf, leaf_hash, body, resource_id, grant_id, consumer_org, outcome, records)
+SELECT b.seq * %d + u.leaf, u.id, u.at, $1, u.leaf, u.leaf_hash, u.body, u.resource_id, u.grant_id, u.consumer_org, u.outcome, u.records
+FROM b, unnest($5::text[], $6::bigint[], $7::int[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::int[])
+  AS u (id, at, leaf, leaf_hash, body, resource_id, grant_id, consumer_org, outcome, records)`, maxBatch)
+	pgBatchSQL     = pgBatchRow + pgBatchRows
+	pgBatchMarkSQL = pgBatchRow + pgBatchMark + pgBatchRows
+)
+
+func (r *recorder) writeRowsPG(batchID string, root merkle.Hash, bodies []*accessBody, data [][]byte, leaves []merkle.Hash, mark *journalMark) error {
+	n := len(bodies)
+	ids, hashes, docs, res, grants, orgs, outcomes := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ats, idx, recs := make([]int64, n), make([]int32, n), make([]int32, n)
+	for i, b := range bodies {
+		ids[i], ats[i], idx[i], hashes[i], docs[i] = b.ID, b.At, int32(i), leaves[i].Hex(), string(data[i])
+		res[i], grants[i], orgs[i], outcomes[i], recs[i] = b.ResourceID, b.Grant, b.ConsumerOrg, b.Outcome, int32(b.Records)
+	}
+	args := []any{batchID, n, root.Hex(), r.s.nowMs(), ids, ats, idx, hashes, docs, res, grants, orgs, outcomes, recs}
+	q := pgBatchSQL
+	if mark != nil {
+		q = pgBatchMarkSQL
+		args = append(args, mark.journal, mark.end.gen, mark.end.off)
+	}
+	st, err := r.s.db.Prepared(context.Background(), q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(context.Background(), args...)
+	return err
 }
 
 // nextSeq numbers the next batch on SQLite: one more than the last (read
