@@ -40,7 +40,6 @@ type rowReader struct {
 type rowBatch struct {
 	res  string
 	keys []string
-	run  chan struct{} // closed when the batch holds a slot (its first reader runs it)
 	done chan struct{} // closed when rows and err are set
 	rows map[string]hostedRow
 	err  error
@@ -56,7 +55,7 @@ func readSlots() int { return runtime.GOMAXPROCS(0) }
 const keysPerRead = 1000
 
 // batchReadTimeout bounds a batch's statement: it runs for every reader in
-// it, so no single reader's context may cancel it.
+// it, so no single reader's context cancels it.
 const batchReadTimeout = 30 * time.Second
 
 func newRowReader(d *db.DB, slots int) *rowReader {
@@ -75,16 +74,15 @@ func (rr *rowReader) one(ctx context.Context, res, rk string) (hostedRow, bool, 
 	}
 	rr.mu.Lock()
 	b := rr.open[res]
-	if b == nil && rr.busy < rr.slots && len(rr.queue) == 0 {
+	if b == nil && rr.busy < rr.slots {
 		rr.busy++
 		rr.mu.Unlock()
 		row, ok, err := rr.readOne(ctx, res, rk)
 		rr.release()
 		return row, ok, err
 	}
-	leader := b == nil
-	if leader {
-		b = &rowBatch{res: res, run: make(chan struct{}), done: make(chan struct{})}
+	if b == nil {
+		b = &rowBatch{res: res, done: make(chan struct{})}
 		rr.open[res] = b
 		rr.queue = append(rr.queue, b)
 	}
@@ -93,21 +91,10 @@ func (rr *rowReader) one(ctx context.Context, res, rk string) (hostedRow, bool, 
 		delete(rr.open, res) // full: later keys start another batch
 	}
 	rr.mu.Unlock()
-	if leader {
-		// The first reader runs the batch, whatever its own context: the
-		// others wait for it.
-		<-b.run
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchReadTimeout)
-		b.rows, b.err = rr.readMany(rctx, res, b.keys)
-		cancel()
-		close(b.done)
-		rr.release()
-	} else {
-		select {
-		case <-b.done:
-		case <-ctx.Done():
-			return hostedRow{}, false, ctx.Err()
-		}
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+		return hostedRow{}, false, ctx.Err()
 	}
 	if b.err != nil {
 		return hostedRow{}, false, b.err
@@ -117,7 +104,8 @@ func (rr *rowReader) one(ctx context.Context, res, rk string) (hostedRow, bool, 
 }
 
 // release ends a read: its slot goes to the oldest waiting batch, which
-// stops taking keys, or is freed.
+// stops taking keys and is read on a goroutine of its own (no reader of it
+// has to stay for the others), or is freed.
 func (rr *rowReader) release() {
 	rr.mu.Lock()
 	if len(rr.queue) == 0 {
@@ -132,7 +120,16 @@ func (rr *rowReader) release() {
 		delete(rr.open, b.res)
 	}
 	rr.mu.Unlock()
-	close(b.run)
+	go rr.run(b)
+}
+
+// run reads a batch's keys and passes its slot on.
+func (rr *rowReader) run(b *rowBatch) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchReadTimeout)
+	b.rows, b.err = rr.readMany(ctx, b.res, b.keys)
+	cancel()
+	close(b.done)
+	rr.release()
 }
 
 // many reads the rows of keys rks of resource res (those that exist).
