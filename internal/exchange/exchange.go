@@ -142,6 +142,7 @@ type Service struct {
 	limits    *limiter
 	seen      *replayGuard
 	rows      *rowReader
+	leaves    *leafCache
 	rec       *recorder
 	index     *indexer
 	kickBatch chan struct{}
@@ -163,7 +164,7 @@ func New(d Deps) *Service {
 	}
 	s := &Service{db: d.DB, dir: d.Directory, source: d.Source, cipher: d.Cipher, ledger: d.Ledger, events: d.Events,
 		cal: d.Calendar, log: d.Log, now: d.Now, http: d.HTTP, node: d.Node,
-		resources: newResourceCache(), grants: newGrantCache(), limits: newLimiter(), seen: newReplayGuard(),
+		resources: newResourceCache(), grants: newGrantCache(), leaves: newLeafCache(), limits: newLimiter(), seen: newReplayGuard(),
 		kickBatch: make(chan struct{}, 1), kickDeliv: make(chan struct{}, 1)}
 	s.rows = newRowReader(d.DB, readSlots())
 	s.index = newIndexer(s)

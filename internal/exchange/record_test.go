@@ -176,3 +176,70 @@ func TestWriteBatchSizes(t *testing.T) {
 		}
 	})
 }
+
+// okLedger accepts every record (the tests here check the epochs, not the
+// ledger).
+type okLedger struct{ hashOnly }
+
+func (okLedger) AppendRecord(context.Context, LedgerRecord) (int64, string, error) { return 1, "", nil }
+
+// TestEpochLeaves: the pump builds an epoch's root from the leaves this
+// process kept of its own batches, and from the access table for a batch
+// it did not write (another process's); either way the root is the one
+// computed from the table, and nothing stays kept after the epoch.
+func TestEpochLeaves(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, []db.Migrations{Migrations()}, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a := New(Deps{DB: d, Ledger: okLedger{}})
+		defer a.Close()
+		other := New(Deps{DB: d, Ledger: okLedger{}})
+		defer other.Close()
+		batch := func(s *Service, n int) {
+			t.Helper()
+			bodies := make([]*accessBody, n)
+			data := make([][]byte, n)
+			for i := range n {
+				bodies[i] = &accessBody{ID: newID(), At: int64(i), ConsumerOrg: "org", Resource: "R-1", ResourceID: "r1", Outcome: "ok", Records: 1, Fields: []string{"name"}}
+				data[i] = canonical(bodies[i])
+			}
+			if _, err := s.rec.writeBatch(bodies, data, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(want int) {
+			t.Helper()
+			n, err := a.PumpOnce(ctx)
+			if err != nil || n != want {
+				t.Fatalf("pumped %d leaves, %v; want %d", n, err, want)
+			}
+			var epoch int64
+			var root string
+			if err := d.QueryRow(ctx, `SELECT seq, root FROM ex_epochs ORDER BY seq DESC LIMIT 1`).Scan(&epoch, &root); err != nil {
+				t.Fatal(err)
+			}
+			hs, err := a.epochLeaves(ctx, epoch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, _ := rootOf(merkle.SHA256, hs); len(hs) != n || root != want.Hex() {
+				t.Fatalf("epoch %d: root %s of %d leaves, the table gives %s of %d", epoch, root, n, want.Hex(), len(hs))
+			}
+		}
+		batch(a, 3)
+		batch(a, 200) // by COPY on PostgreSQL
+		if a.leaves.mu.Lock(); len(a.leaves.m) != 2 || a.leaves.n != 203 {
+			a.leaves.mu.Unlock()
+			t.Fatalf("%d leaves of %d batches kept, want 203 of 2", a.leaves.n, len(a.leaves.m))
+		}
+		a.leaves.mu.Unlock()
+		check(203)
+		batch(a, 5)
+		batch(other, 7) // not kept by a
+		batch(a, 2)
+		check(14)
+		if a.leaves.n != 0 || len(a.leaves.m) != 0 {
+			t.Fatalf("after the epochs: %d leaves of %d batches kept", a.leaves.n, len(a.leaves.m))
+		}
+	})
+}
