@@ -375,8 +375,11 @@ func (s *Service) fetchHosted(ctx context.Context, r *Resource, kit Item, nks []
 	}
 	if len(rks) == 1 {
 		row, ok, err := s.rows.one(ctx, r.ID, rks[0])
-		if err != nil || !ok {
-			return nil, 1, err
+		if err != nil {
+			return nil, 0, err
+		}
+		if !ok {
+			return nil, 1, nil
 		}
 		vals, err := s.openRow(r.ID, rks[0], row.data)
 		if err != nil {

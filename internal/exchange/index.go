@@ -131,10 +131,6 @@ func (x *indexer) flush(ctx context.Context) error {
 // all their rows are in (a failure in between leaves rows that a retry
 // skips).
 func (x *indexer) flushSQLite(ctx context.Context, all []subjectEntry, ids []string) error {
-	// Small transactions, so that queries waiting for the one writer
-	// (SQLite) are never held up for long (each well under a millisecond);
-	// the batches are marked after all their rows are in (a failure in
-	// between leaves rows that a retry skips).
 	const per = 128
 	var err error
 	args := make([]any, 0, per*3)

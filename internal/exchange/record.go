@@ -559,16 +559,18 @@ func (r *recorder) writeRows(bodies []*accessBody, data [][]byte, mark *journalM
 // leafCache keeps the leaf hashes of the batches this process wrote until
 // the pump has put them into an epoch, so that it need not read them back
 // from the access table (4 % of the process's CPU at 20,000 lookups/s on
-// SQLite). A batch it lacks (written by another process, or before a
-// restart, or past the bound) is read from the table as before.
+// SQLite). A batch it lacks (written by another process, before a restart,
+// or past the bound) is read from the table as before.
 type leafCache struct {
 	mu sync.Mutex
 	m  map[int64][]merkle.Hash // batch seq → its leaves
 	n  int                     // leaves held
 }
 
-// leafCacheMax bounds the leaves held (32 bytes each).
-const leafCacheMax = 1 << 20
+// leafCacheMax bounds the leaves held (32 bytes each: 8 MiB), some fifty
+// epochs' worth at 20,000 lookups/s; beyond it (a pump far behind, or a
+// process that does not pump) batches are not kept.
+const leafCacheMax = 1 << 18
 
 func newLeafCache() *leafCache { return &leafCache{m: map[int64][]merkle.Hash{}} }
 
@@ -828,12 +830,14 @@ func (s *Service) pumpOnce(ctx context.Context) (leaves int, more bool, err erro
 	if len(bs) == 0 {
 		return 0, false, nil
 	}
-	// The leaves are read and hashed before taking the writer (committed
-	// rows never change); the transaction only assigns the batches. One
-	// range read for all the batches (one query per batch made the pump a
-	// burst of milliseconds of CPU every epoch), keeping only the rows of
-	// the batches taken: with several writers (PostgreSQL) a batch inside
-	// the range may have committed after the list was read.
+	// The leaves are taken and hashed before taking the writer (committed
+	// rows never change); the transaction only assigns the batches. They
+	// are those the recorder kept of this process's batches or, when a
+	// batch is not kept, one range read for all the batches (one query per
+	// batch made the pump a burst of milliseconds of CPU every epoch),
+	// keeping only the rows of the batches taken: with several writers
+	// (PostgreSQL) a batch inside the range may have committed after the
+	// list was read.
 	seqs, sizes := make([]int64, len(bs)), make([]int, len(bs))
 	for i, b := range bs {
 		seqs[i], sizes[i] = b.seq, b.size
