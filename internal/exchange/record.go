@@ -344,23 +344,13 @@ func (r *recorder) record(ctx context.Context, b *accessBody) (string, error) {
 
 func (r *recorder) loop() {
 	defer close(r.done)
-	// SQLite has one writer; PostgreSQL commits several batches at once
-	// (each waits for its WAL flush).
-	writers := 1
-	if r.s.db.Dialect() == db.Postgres {
-		writers = 4
-	}
-	slots := make(chan struct{}, writers)
-	var inflight sync.WaitGroup
-	write := func(batch []pendingAccess) {
-		slots <- struct{}{}
-		inflight.Add(1)
-		go func() {
-			defer func() { <-slots; inflight.Done() }()
-			r.write(batch)
-		}()
-	}
-	defer inflight.Wait()
+	// One batch is written at a time, on both backends, and the next one
+	// gathers everything that queued meanwhile: batches grow with the load
+	// and each commit serves them all. (PostgreSQL had four writers at
+	// once: a writer was nearly always free, so half the batches held one
+	// or two records, each a whole commit; one writer measured more
+	// lookups per second and a lower p50 on two cores, docs/PERFORMANCE.md,
+	// "Exchange", session 11.)
 	for {
 		var first pendingAccess
 		select {
@@ -373,12 +363,12 @@ func (r *recorder) loop() {
 				case pa := <-r.queue:
 					batch = append(batch, pa)
 					if len(batch) == maxBatch {
-						write(batch)
+						r.write(batch)
 						batch = nil
 					}
 				default:
 					if len(batch) > 0 {
-						write(batch)
+						r.write(batch)
 					}
 					return
 				}
@@ -394,7 +384,7 @@ func (r *recorder) loop() {
 				break gather
 			}
 		}
-		write(batch)
+		r.write(batch)
 	}
 }
 
