@@ -356,22 +356,11 @@ func (r *recorder) loop() {
 		select {
 		case first = <-r.queue:
 		case <-r.stop:
-			// Drain what is queued.
-			var batch []pendingAccess
-			for {
-				select {
-				case pa := <-r.queue:
-					batch = append(batch, pa)
-					if len(batch) == maxBatch {
-						r.write(batch)
-						batch = nil
-					}
-				default:
-					if len(batch) > 0 {
-						r.write(batch)
-					}
-					return
-				}
+			// Write what is still queued, then end.
+			select {
+			case first = <-r.queue:
+			default:
+				return
 			}
 		}
 		batch := append(make([]pendingAccess, 0, 64), first)
