@@ -199,7 +199,7 @@ func drive(b *testing.B, conc int, fn func(int) error, drain func() error) {
 	var firstErr sync.Once
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0, w0 := cpuTime(), written()
 	start := time.Now()
 	for range conc {
 		wg.Add(1)
@@ -236,6 +236,9 @@ func drive(b *testing.B, conc int, fn func(int) error, drain func() error) {
 	// deferred work included) per lookup: the cost, steadier than the
 	// rate when other work shares the machine.
 	b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(b.N), "cpu-us/op")
+	// What this process wrote to files per lookup (the database's pages,
+	// its WAL, the journal), in KiB.
+	b.ReportMetric(float64(written()-w0)/1024/float64(b.N), "written-kb/op")
 	// What ran (serverProcs), which the name's -N suffix need not say.
 	b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
 }
@@ -261,7 +264,7 @@ func driveAt(b *testing.B, rate int, fn func(int) error, drain func() error) {
 	jobs := make(chan int, 4096)
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0, w0 := cpuTime(), written()
 	start := time.Now()
 	interval := time.Second / time.Duration(rate)
 	for range 512 {
@@ -315,6 +318,9 @@ func driveAt(b *testing.B, rate int, fn func(int) error, drain func() error) {
 	b.ReportMetric(float64(late[len(late)*99/100].Microseconds())/1000, "start-late-p99-ms")
 	b.ReportMetric(float64(failed.Load()), "failed")
 	b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(b.N), "cpu-us/op")
+	// What this process wrote to files per lookup (the database's pages,
+	// its WAL, the journal), in KiB.
+	b.ReportMetric(float64(written()-w0)/1024/float64(b.N), "written-kb/op")
 	// What ran (serverProcs), which the name's -N suffix need not say.
 	b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
 	// How long goroutines of this process stood runnable before they got a
