@@ -20,6 +20,11 @@
 #   BENCH_PG=postgres://...  PostgreSQL server to create throwaway databases on
 #                            (default: scripts/ensure-postgres.sh, i.e. 127.0.0.1:5432
 #                            when it answers, else a throwaway cluster)
+#   BENCH_EXCHANGE=50000     lookups per exchange figure
+#   BENCH_EXCHANGE_RATES="5000 10000 15000"
+#                            offered rates (per second) of the exchange's
+#                            latency curve, beside the 20,000/s of the main
+#                            run ("" skips it)
 #   BENCH_OUT=FILE           also write the summary there
 #   BENCH_COMMIT=abc1234     commit to report (default: git rev-parse --short HEAD)
 #
@@ -311,6 +316,17 @@ if [ "$GOBENCH" = 1 ]; then
     go test -run '^$' -bench 'Evaluate' ./internal/exchange/quality/ 2>&1); then
     GO_FAIL=1; NOTES+=("The exchange Go benchmarks FAILED (output below)."); log "exchange benchmarks failed"
   fi
+  # The latency curve: the plain read and the governed lookup offered at
+  # lower rates, to show where each setup's p99 stands below saturation.
+  GO_CURVE=
+  for rate in ${BENCH_EXCHANGE_RATES-5000 10000 15000}; do
+    log "== go benchmarks: exchange at $rate lookups/s offered"
+    if ! out=$(SHUZHI_BENCH_RATE=$rate SHUZHI_TEST_PG=${pg_admin:-${SHUZHI_TEST_PG:-}} go test -run '^$' \
+      -bench 'ExchangeLookup/.*/^(plain|governed)-at-rate$' -benchtime "${BENCH_EXCHANGE:-50000}x" -timeout 30m ./internal/app/ 2>&1 | grep -v 'level='); then
+      GO_FAIL=1; NOTES+=("The exchange latency curve at $rate/s FAILED (output below)."); log "exchange curve failed"
+    fi
+    GO_CURVE+="# offered $rate/s"$'\n'"$out"$'\n'
+  done
 fi
 
 # bench_table: Go benchmark lines -> Markdown table.
@@ -420,6 +436,14 @@ summary() {
     printf '%s\n' "${GO_EXCHANGE:-}"
     echo '```'
     echo
+    if [ -n "${GO_CURVE:-}" ]; then
+      echo "Exchange latency curve: the same plain read and governed lookup offered at lower rates (\`BENCH_EXCHANGE_RATES\`; p50/p99 from each call's scheduled start):"
+      echo
+      echo '```'
+      printf '%s' "$GO_CURVE"
+      echo '```'
+      echo
+    fi
     echo "Smoke, \`go test -run '^\$' -bench . -benchtime 1x ./...\` (packages without test files left out; the import at 10,000 rows):"
     echo
     echo '```'
