@@ -1,7 +1,6 @@
 package exchange
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -375,15 +374,6 @@ func (r *recorder) loop() {
 		}
 		r.write(batch)
 	}
-}
-
-// canonical encodes an access body as its leaf data.
-func canonical(b *accessBody) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(b)
-	return bytes.TrimRight(buf.Bytes(), "\n")
 }
 
 func (r *recorder) write(batch []pendingAccess) {
