@@ -12,7 +12,17 @@ import (
 // per cent of a governed lookup (docs/PERFORMANCE.md, "Exchange", session
 // 12); TestCanonicalMatchesJSON and FuzzCanonical hold the two equal.
 func canonical(b *accessBody) []byte {
-	dst := make([]byte, 0, 1024)
+	// Member names and punctuation take ~220 bytes; the values as long as
+	// they are (escapes are rare).
+	size := 256 + len(b.ActorID) + len(b.ActorKind) + len(b.ActorName) + len(b.Basis) + len(b.ConsumerName) + len(b.ConsumerNode) +
+		len(b.ConsumerOrg) + len(b.Grant) + len(b.ID) + len(b.Node) + len(b.Outcome) + len(b.Purpose) + len(b.Reason) +
+		len(b.Resource) + len(b.ResourceID) + len(b.ResourceName)
+	for _, ss := range [...][]string{b.Clear, b.Fields, b.Subjects} {
+		for _, s := range ss {
+			size += len(s) + 3
+		}
+	}
+	dst := make([]byte, 0, size)
 	dst = append(dst, `{"actorId":`...)
 	dst = appendJSONString(dst, b.ActorID)
 	dst = append(dst, `,"actorKind":`...)

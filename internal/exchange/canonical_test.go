@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 )
 
@@ -70,6 +71,29 @@ func TestCanonicalMatchesJSON(t *testing.T) {
 			ConsumerName: str(), ConsumerNode: str(), ConsumerOrg: str(), Fields: strs(), Grant: str(), ID: str(), Node: str(),
 			Outcome: str(), Purpose: str(), Reason: str(), Records: rng.IntN(1 << 20), Resource: str(), ResourceID: str(),
 			ResourceName: str(), Subjects: strs()})
+	}
+}
+
+// TestCanonicalEveryMember fills every member of accessBody by reflection,
+// so that a member added to the struct but not to canonical fails here.
+func TestCanonicalEveryMember(t *testing.T) {
+	var b accessBody
+	v := reflect.ValueOf(&b).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("v" + v.Type().Field(i).Name)
+		case reflect.Int, reflect.Int64:
+			f.SetInt(int64(i + 1))
+		case reflect.Slice:
+			f.Set(reflect.ValueOf([]string{"a" + v.Type().Field(i).Name, "b"}))
+		default:
+			t.Fatalf("accessBody.%s: kind %s has no case in canonical", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	if got, want := canonical(&b), jsonCanonical(&b); !bytes.Equal(got, want) {
+		t.Fatalf("canonical\n got %s\nwant %s", got, want)
 	}
 }
 
