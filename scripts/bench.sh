@@ -424,7 +424,7 @@ summary() {
     printf '%s\n' "$GO_BASE"
     echo '```'
     echo
-    echo "Cases: the Open311 POST path with 64 concurrent clients in the test process (\\`BENCH_CASES\\` requests, default 20,000, per backend), and the classifier on its held-out set:"
+    echo "Cases: the Open311 POST path with 64 concurrent clients in the test process (\`BENCH_CASES\` requests, default 20,000, per backend), and the classifier on its held-out set:"
     echo
     echo '```'
     printf '%s\n' "${GO_CASES:-}"

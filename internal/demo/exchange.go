@@ -29,6 +29,10 @@ var EnterpriseCreditCode = func() string {
 	return c
 }()
 
+// NamedPeople is how many people addNamed adds to the generated
+// population (--demo-size): the named citizen.
+const NamedPeople = 1
+
 // addNamed adds the named citizen and enterprise to the base data, in the
 // first community's first grid.
 func addNamed(b *registry.Batch, grid, address string) {

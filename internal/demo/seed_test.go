@@ -40,8 +40,8 @@ func BenchmarkSeed(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		if res.People != cfg.DemoSize {
-			b.Fatalf("seeded %d people, want %d", res.People, cfg.DemoSize)
+		if want := cfg.DemoSize + demo.NamedPeople; res.People != want {
+			b.Fatalf("seeded %d people, want %d (--demo-size and the named citizen)", res.People, want)
 		}
 		b.ReportMetric(float64(res.People)/b.Elapsed().Seconds(), "people/s")
 		b.ReportMetric(float64(res.Cases), "cases")
