@@ -399,7 +399,9 @@ func (o *open311) failure(r *http.Request, err error) (int, string) {
 	zh := msg(r, "en", "zh") == "zh"
 	var e *errs.Error
 	if !errors.As(err, &e) {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// A query whose client went away can fail as a dropped connection
+		// ("driver: bad connection"), not as the cancellation itself.
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || r.Context().Err() != nil {
 			return http.StatusServiceUnavailable, msg(r, "the request was cancelled or timed out", "请求已取消或超时")
 		}
 		o.s.log.Error("open311", "err", err)

@@ -241,7 +241,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, status int, err error)
 	if errors.As(err, &p) {
 		// already a problem
 	} else {
-		p = problemFrom(status, http.StatusText(status), wantsChinese(r), err)
+		p = problemFrom(status, http.StatusText(status), wantsChinese(r), goneCauses(r.Context(), status, []error{err})...)
 	}
 	p.Instance = r.URL.Path
 	p.RequestID = RequestID(r.Context())
@@ -249,6 +249,20 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, status int, err error)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// goneCauses makes the causes of a 5xx the request's own cancellation when
+// its client went away meanwhile: a query cut off then, or its connection
+// dropped ("driver: bad connection"), is the disconnect's doing, and must
+// not be logged and counted as an internal error (problemFrom answers 499).
+func goneCauses(ctx context.Context, status int, causes []error) []error {
+	if status < 500 || !errors.Is(ctx.Err(), context.Canceled) {
+		return causes
+	}
+	if err := errors.Join(causes...); err != nil {
+		return []error{fmt.Errorf("%w: %w", ctx.Err(), err)}
+	}
+	return []error{ctx.Err()}
 }
 
 // wantsChinese reports whether the caller prefers Chinese.
@@ -264,7 +278,7 @@ func init() {
 	}
 	huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, causes ...error) huma.StatusError {
 		zh := strings.HasPrefix(strings.ToLower(strings.TrimSpace(ctx.Header("Accept-Language"))), "zh")
-		p := problemFrom(status, msg, zh, causes...)
+		p := problemFrom(status, msg, zh, goneCauses(ctx.Context(), status, causes)...)
 		p.Instance = ctx.URL().Path
 		p.RequestID = RequestID(ctx.Context())
 		return p

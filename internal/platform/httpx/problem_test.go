@@ -2,8 +2,11 @@ package httpx
 
 import (
 	"context"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -11,6 +14,36 @@ import (
 
 	"github.com/shuzhi-gov/shuzhi/internal/platform/errs"
 )
+
+// A failure while the client is gone (pgx drops the connection of a query
+// whose context was cancelled, and database/sql reports "bad connection")
+// answers 499, not 500; with the client still there it stays a 500.
+func TestWriteProblemClientGone(t *testing.T) {
+	t.Parallel()
+	for _, gone := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		if gone {
+			cancel()
+		}
+		r := httptest.NewRequest("GET", "/api/v1/users", nil).WithContext(ctx)
+		w := httptest.NewRecorder()
+		WriteProblem(w, r, http.StatusInternalServerError, driver.ErrBadConn)
+		cancel()
+		want, code := 500, `"code":"internal"`
+		if gone {
+			want, code = StatusClientClosed, `"code":"client_closed"`
+		}
+		if w.Code != want || !strings.Contains(w.Body.String(), code) {
+			t.Fatalf("client gone %v: %d %s, want %d %s", gone, w.Code, w.Body.String(), want, code)
+		}
+	}
+	// A 4xx keeps its own cause whatever the client did.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if c := goneCauses(ctx, 422, []error{errs.Invalid("code", "length", "bad", "错")}); len(c) != 1 || errors.Is(c[0], context.Canceled) {
+		t.Fatalf("4xx causes replaced: %v", c)
+	}
+}
 
 func TestProblemFrom(t *testing.T) {
 	t.Parallel()
