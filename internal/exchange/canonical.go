@@ -105,33 +105,37 @@ var jsonSafe = func() (t [256]bool) {
 // appendJSONString appends s as a JSON string exactly as encoding/json does
 // without HTML escaping: '"' and '\\' escaped, the control characters as
 // \b \f \n \r \t or \u00XX, invalid UTF-8 as \ufffd, and U+2028 and U+2029
-// as \u2028 and \u2029; everything else as it is.
+// as \u2028 and \u2029; everything else as it is. Valid UTF-8 (nearly
+// always) is copied byte by byte through jsonSafe; only a string that is not
+// is decoded rune by rune.
 func appendJSONString(dst []byte, s string) []byte {
-	if !utf8.ValidString(s) {
-		return appendJSONStringInvalid(dst, s)
-	}
+	valid := utf8.ValidString(s)
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if jsonSafe[c] {
+		if jsonSafe[c] && (valid || c < utf8.RuneSelf) {
 			i++
 			continue
 		}
-		if c == 0xE2 {
-			// In valid UTF-8 an E2 byte always starts a character; only
-			// E2 80 A8 and E2 80 A9 are escaped.
-			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
-				dst = append(append(dst, s[start:i]...), '\\', 'u', '2', '0', '2', jsonHex[s[i+2]-0xA0])
-				i += 3
-				start = i
-				continue
-			}
+		if c < utf8.RuneSelf {
+			dst = appendJSONEscape(append(dst, s[start:i]...), c)
 			i++
+			start = i
 			continue
 		}
-		dst = appendJSONEscape(append(dst, s[start:i]...), c)
-		i++
+		// E2 in valid UTF-8, or any multi-byte character in invalid UTF-8.
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(append(dst, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(append(dst, s[start:i]...), '\\', 'u', '2', '0', '2', jsonHex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
 		start = i
 	}
 	dst = append(dst, s[start:]...)
@@ -157,37 +161,4 @@ func appendJSONEscape(dst []byte, c byte) []byte {
 		return append(dst, '\\', 't')
 	}
 	return append(dst, '\\', 'u', '0', '0', jsonHex[c>>4], jsonHex[c&0xF])
-}
-
-// appendJSONStringInvalid is appendJSONString for a string that is not
-// valid UTF-8, rune by rune.
-func appendJSONStringInvalid(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if jsonSafe[c] {
-				i++
-				continue
-			}
-			dst = appendJSONEscape(append(dst, s[start:i]...), c)
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(append(dst, s[start:i]...), `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(append(dst, s[start:i]...), '\\', 'u', '2', '0', '2', jsonHex[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
